@@ -1,0 +1,80 @@
+import express from 'express';
+import type { Express } from 'express';
+import type { AppDeps } from './deps.js';
+import { AppError } from './http/errors.js';
+import { adminGuard, allowlist, httpsOnly, perIpRateLimit } from './http/access.js';
+import { requestLog } from './http/requestLog.js';
+import { errorHandler, handle, send } from './http/respond.js';
+import { route } from './http/routing.js';
+import { centralWebhookRouter } from './webhook/central.routes.js';
+import { createFeatures } from './features.js';
+import type { Feature } from './webhook/registry.js';
+
+/** Paths behind the IP allowlist and the per-IP rate limit (CONTRACT 1.4). */
+export const GUARDED_PREFIXES = ['/centraloutboundwebhook-v1', '/ivr', '/mapping', '/admin', '/metrics'];
+
+export interface App {
+  http: Express;
+  features: Feature[];
+  /** Start background work (scheduler, flushers). */
+  start(): void;
+  /** Stop background work and flush what must be kept. */
+  stop(): Promise<void>;
+}
+
+/** Build the service; never listens (server.ts does). */
+export function createApp(deps: AppDeps, features: Feature[] = createFeatures(deps)): App {
+  const { config, logger, metrics, db } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('case sensitive routing', true);
+  app.set('etag', false);
+
+  app.use(requestLog(logger, metrics));
+
+  // Health first: public, answered over plain HTTP too so load balancers can probe it.
+  route(app as unknown as express.Router, '/healthz', {
+    get: handle((req, res) => {
+      db.prepare('SELECT 1').get();
+      send(req, res, 200, { status: 'ok' });
+    }),
+  });
+
+  app.use(httpsOnly(config));
+  const guard = [allowlist(config), perIpRateLimit(config)];
+  for (const prefix of GUARDED_PREFIXES) app.use(prefix, ...guard);
+  app.use('/admin', adminGuard(config));
+
+  route(app as unknown as express.Router, '/metrics', {
+    get: handle(async (_req, res) => {
+      res.locals.route = '/metrics';
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    }),
+  });
+
+  app.use(centralWebhookRouter(features.flatMap((f) => f.methods ?? [])));
+  for (const f of features) {
+    if (!f.routes) continue;
+    const router = express.Router({ caseSensitive: true });
+    f.routes(router);
+    app.use(router);
+  }
+
+  app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'no such path')));
+  app.use(errorHandler(logger));
+
+  let started = false;
+  return {
+    http: app,
+    features,
+    start() {
+      if (started) return;
+      started = true;
+      for (const f of features) f.start?.();
+    },
+    async stop() {
+      for (const f of [...features].reverse()) await f.stop?.();
+    },
+  };
+}

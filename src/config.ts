@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Every setting of the service, read once from the environment, validated and frozen.
+ * Keep this list in the same order as `.env.example` and the README table.
+ */
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be an absolute ${schemes.map((s) => s.replace(':', '')).join('/')} URL`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const optionalUrl = (schemes: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v))
+    .pipe(url(schemes).optional());
+
+/** Comma-separated IPv4/IPv6 addresses and CIDRs, parsed once so each request only matches. */
+const cidrList = z
+  .string()
+  .transform((v, ctx) => {
+    const out: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+    for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      try {
+        if (raw.includes('/')) out.push(ipaddr.parseCIDR(raw));
+        else {
+          const addr = ipaddr.parse(raw);
+          out.push([addr, addr.kind() === 'ipv4' ? 32 : 128]);
+        }
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${raw}" is not an IP address or CIDR` });
+        return z.NEVER;
+      }
+    }
+    return out;
+  });
+
+/** Express's trust proxy setting: true/false, a hop count, or names/addresses/CIDRs. */
+const trustProxy = z.string().transform((v): boolean | number | string => {
+  const s = v.trim();
+  if (s === '' || s.toLowerCase() === 'false') return false;
+  if (s.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(s)) return Number(s);
+  return s;
+});
+
+const tokenList = z.string().transform((v, ctx) => {
+  const tokens = new Map<string, string | undefined>();
+  for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const token = eq === -1 ? entry : entry.slice(0, eq).trim();
+    const domain = eq === -1 ? undefined : entry.slice(eq + 1).trim();
+    if (!/^[A-Za-z0-9_-]{4,128}$/.test(token)) {
+      ctx.addIssue({ code: 'custom', message: 'each token must be 4-128 characters of [A-Za-z0-9_-]' });
+      return z.NEVER;
+    }
+    if (domain !== undefined) {
+      const parsed = url(['http:', 'https:']).safeParse(domain);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `domain of token ${token.slice(0, 2)}… must be an http(s) URL` });
+        return z.NEVER;
+      }
+      tokens.set(token, parsed.data);
+    } else tokens.set(token, undefined);
+  }
+  return tokens;
+});
+
+const callingWindow = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'must look like 09:00-21:00' });
+      return z.NEVER;
+    }
+    const start = Number(m[1]) * 60 + Number(m[2]);
+    const end = Number(m[3]) * 60 + Number(m[4]);
+    if (start === end) {
+      ctx.addIssue({ code: 'custom', message: 'start and end must differ' });
+      return z.NEVER;
+    }
+    return { startMinute: start, endMinute: end };
+  });
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Asia/Kolkata');
+
+export const configSchema = z.object({
+  HOST: z.string().trim().min(1).prefault('127.0.0.1'),
+  PORT: int(0, 65535).prefault("3000"),
+  DATABASE_PATH: z.string().trim().min(1).prefault('data/central.db'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+  DEFAULT_REGION: z
+    .string()
+    .trim()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO region such as IN')
+    .prefault('IN'),
+
+  ALLOWED_IPS: cidrList.prefault('127.0.0.0/8,::1'),
+  TRUST_PROXY: trustProxy.prefault('false'),
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  ALLOW_HTTP: bool.prefault('false'),
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+
+  RATE_LIMIT_PER_IP: int(0, 1_000_000).prefault("200"),
+  PAUSE_CHANGES_PER_MINUTE: int(0, 100_000).prefault("10"),
+  SHORTURL_CREATES_PER_MINUTE: int(0, 1_000_000).prefault("600"),
+
+  PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
+  TWILIO_AUTH_TOKEN: optionalString,
+  PLIVO_AUTH_TOKEN: optionalString,
+  IVR_DIALECT: z.enum(['twiml', 'plivo']).prefault('twiml'),
+  IVR_MODE: z.enum(['toggle', 'menu']).prefault('toggle'),
+  IVR_LANGUAGE: z.string().trim().min(2).prefault('en'),
+  IVR_DIR: z.string().trim().min(1).prefault('ivr'),
+
+  MAX_BREAK_MINUTES: int(0, 24 * 60).prefault("0"),
+  AUTO_RESUME: bool.prefault('false'),
+  EVENTS_WEBHOOK_URL: optionalUrl(['http:', 'https:']),
+  EVENTS_WEBHOOK_SECRET: optionalString,
+
+  DIALER_URL: optionalUrl(['http:', 'https:']),
+  DIALER_TIMEOUT_MS: int(100, 120_000).prefault("5000"),
+  DIALER_MAX_ATTEMPTS: int(1, 20).prefault("5"),
+  CALLING_WINDOW: callingWindow,
+  CALLING_TZ: timeZone.prefault('Asia/Kolkata'),
+
+  SHORTURL_BASE_URL: url(['http:', 'https:']).prefault('http://localhost:3000'),
+  SHORTURL_TOKENS: tokenList.prefault('abcd1234'),
+  SHORTURL_REDIRECT_STATUS: z.enum(['301', '302']).prefault('302').transform(Number),
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {}
+
+/** Parse the environment; on failure throw one line naming the variable and what is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) input[key] = env[key];
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${String(issue.path[0])} ${issue.message}`);
+  }
+  const cfg = result.data;
+  if ((cfg.TLS_CERT_FILE === undefined) !== (cfg.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (cfg.EVENTS_WEBHOOK_URL && !cfg.EVENTS_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration: EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set');
+  }
+  return Object.freeze(cfg);
+}
+
+/** Config for tests and tools: defaults plus overrides given as environment strings. */
+export function configFrom(overrides: Record<string, string> = {}): Config {
+  return loadConfig(overrides);
+}

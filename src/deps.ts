@@ -1,0 +1,14 @@
+import type { Config } from './config.js';
+import type { Db } from './db/open.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Clock } from './clock.js';
+
+/** What every feature is built from; passed explicitly, never read from module singletons. */
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+}

@@ -1,0 +1,61 @@
+/** The one error type every layer throws; the responder turns it into the contract's envelope. */
+
+export const ERROR_STATUS = {
+  INVALID_JSON: 400,
+  INVALID_XML: 400,
+  MISSING_PARAMETER: 400,
+  INVALID_PARAMETER: 400,
+  UNKNOWN_METHOD: 400,
+  UNSUPPORTED_API_VERSION: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN_IP: 403,
+  HTTPS_REQUIRED: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  AGENT_NOT_FOUND: 404,
+  FLOW_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SLUG_TAKEN: 409,
+  GONE: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  [extra: string]: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    /** Extra members of the `error` object, e.g. `invalid` numbers. */
+    readonly extra: Record<string, unknown> = {},
+    /** Response headers such as Retry-After or Allow. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.field !== undefined) body.field = this.field;
+    return Object.assign(body, this.extra);
+  }
+}
+
+export const missing = (field: string) => new AppError('MISSING_PARAMETER', `${field} is required`, field);
+export const invalid = (field: string, message: string) => new AppError('INVALID_PARAMETER', message, field);
+export const rateLimited = (retryAfterSeconds: number, message = 'too many requests, try again later') =>
+  new AppError('RATE_LIMITED', message, undefined, {}, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });

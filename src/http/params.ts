@@ -1,0 +1,157 @@
+import type { Request, Response } from 'express';
+import { invalid, missing } from './errors.js';
+import { normalizePhone } from '../phone.js';
+
+/**
+ * Request parameters after CONTRACT 1.2 and 1.5: query string and body merged (the body wins),
+ * short names matched case-insensitively, Central flow variable names (`$flow.key.cli`,
+ * `$flow.syskey.apiVersion`, `$user.syskey.contactNumber`) reduced to their short name, and
+ * user keys (`key.NAME`, `$user.key.NAME`) kept apart with their case. Everything lives in Maps,
+ * so a name such as `__proto__` or `constructor` is only ever an unknown name.
+ */
+
+interface Slot {
+  /** The name as the caller spelled it (for error messages). */
+  name: string;
+  value: unknown;
+  /** How many times the name was given within one source. */
+  count: number;
+}
+
+const PARAM_PREFIXES = ['$flow.key.', '$flow.syskey.', '$user.syskey.'];
+const USER_KEY_PREFIXES = ['$user.key.', 'key.'];
+
+export class Params {
+  private readonly params = new Map<string, Slot>();
+  private readonly keys = new Map<string, Slot>();
+
+  constructor(sources: Iterable<Iterable<[string, unknown]>>) {
+    // Later sources win over earlier ones, one name at a time.
+    for (const source of sources) {
+      const params = new Map<string, Slot>();
+      const keys = new Map<string, Slot>();
+      for (const [name, value] of source) {
+        const userKey = stripPrefix(name, USER_KEY_PREFIXES, false);
+        const [map, id] = userKey !== undefined ? [keys, userKey] : [params, shortName(name)];
+        const seen = map.get(id);
+        if (seen) seen.count++;
+        else map.set(id, { name, value, count: 1 });
+      }
+      for (const [id, slot] of params) this.params.set(id, slot);
+      for (const [id, slot] of keys) this.keys.set(id, slot);
+    }
+  }
+
+  /** Build from the request: query string first, then the decoded body (if any). */
+  static fromRequest(req: Request, res: Response): Params {
+    const q = req.originalUrl.indexOf('?');
+    const query = q === -1 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1))];
+    const fields = res.locals.input?.fields ?? [];
+    return new Params([query, Array.isArray(fields) ? fields : Object.entries(fields)]);
+  }
+
+  has(name: string): boolean {
+    const slot = this.params.get(name.toLowerCase());
+    return slot !== undefined && slot.value !== null && slot.value !== undefined;
+  }
+
+  /** The raw value (string, number, boolean, object, array); throws when given more than once. */
+  raw(name: string): unknown {
+    const slot = this.params.get(name.toLowerCase());
+    if (!slot) return undefined;
+    if (slot.count > 1) throw invalid(name, `${name} was given more than once`);
+    return slot.value;
+  }
+
+  /** A scalar as text; undefined when absent or JSON null. */
+  string(name: string, opts: { max?: number; min?: number } = {}): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'object') throw invalid(name, `${name} must be a single value`);
+    const s = String(v);
+    const len = [...s].length;
+    if (opts.min !== undefined && len < opts.min) throw invalid(name, `${name} must be at least ${opts.min} characters`);
+    if (opts.max !== undefined && len > opts.max) throw invalid(name, `${name} must be at most ${opts.max} characters`);
+    return s;
+  }
+
+  requireString(name: string, opts: { max?: number; min?: number } = {}): string {
+    const s = this.string(name, opts);
+    if (s === undefined || s.trim() === '') throw missing(name);
+    return s;
+  }
+
+  bool(name: string): boolean | undefined {
+    const v = this.raw(name);
+    if (v === undefined || v === null) return undefined;
+    const b = parseBoolean(v);
+    if (b === undefined) throw invalid(name, `${name} must be true or false`);
+    return b;
+  }
+
+  requireBool(name: string): boolean {
+    const b = this.bool(name);
+    if (b === undefined) throw missing(name);
+    return b;
+  }
+
+  int(name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined || v === null) return undefined;
+    const n = parseInteger(v);
+    if (n === undefined) throw invalid(name, `${name} must be a whole number`);
+    if (opts.min !== undefined && n < opts.min) throw invalid(name, `${name} must be at least ${opts.min}`);
+    if (opts.max !== undefined && n > opts.max) throw invalid(name, `${name} must be at most ${opts.max}`);
+    return n;
+  }
+
+  /** A phone number normalised to E.164 (CONTRACT 1.2). */
+  requirePhone(name: string, region: string): string {
+    const s = this.requireString(name);
+    const e164 = normalizePhone(s, region);
+    if (!e164) throw invalid(name, `${name} is not a valid phone number`);
+    return e164;
+  }
+
+  /** User keys given as `key.NAME` or `$user.key.NAME`, case kept; throws on a repeated name. */
+  userKeys(): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const [id, slot] of this.keys) {
+      if (slot.count > 1) throw invalid(slot.name, `${slot.name} was given more than once`);
+      out.set(id, slot.value);
+    }
+    return out;
+  }
+}
+
+function stripPrefix(name: string, prefixes: string[], lower: boolean): string | undefined {
+  for (const p of prefixes) {
+    if (name.length > p.length && name.slice(0, p.length).toLowerCase() === p) {
+      const rest = name.slice(p.length);
+      return lower ? rest.toLowerCase() : rest;
+    }
+  }
+  return undefined;
+}
+
+/** `$flow.key.CLI` → `cli`; `securityId` → `securityid`. */
+export function shortName(name: string): string {
+  return stripPrefix(name, PARAM_PREFIXES, true) ?? name.toLowerCase();
+}
+
+export function parseBoolean(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : undefined;
+  if (typeof v !== 'string') return undefined;
+  const s = v.toLowerCase();
+  if (s === 'true' || s === '1' || s === 'yes') return true;
+  if (s === 'false' || s === '0' || s === 'no') return false;
+  return undefined;
+}
+
+export function parseInteger(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v !== 'string' || !/^-?[0-9]+$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

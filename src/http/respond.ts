@@ -1,0 +1,86 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from './errors.js';
+import { renderXml } from '../xml/render.js';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * The one responder every route uses: decides JSON or XML once (CONTRACT 1.3), renders, and
+ * turns any error into the contract's envelope. Features never format replies themselves.
+ */
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Route label for logs and metrics, e.g. `/admin/:stage/agents/:cli`. */
+      route?: string;
+      /** The method's own result fields with their failure values, merged into error replies. */
+      failure?: Record<string, unknown>;
+      /** Force the reply format (the IVR always answers XML). */
+      format?: 'json' | 'xml';
+    }
+  }
+}
+
+export type Format = 'json' | 'xml';
+
+const XML_TYPES = ['application/xml', 'text/xml'];
+
+export function negotiate(req: Request, res: Response): Format {
+  if (res.locals.format) return res.locals.format;
+  const q = req.originalUrl.indexOf('?');
+  if (q !== -1) {
+    const f = new URLSearchParams(req.originalUrl.slice(q + 1)).get('format')?.toLowerCase();
+    if (f === 'xml' || f === 'json') return f;
+  }
+  const accept = req.headers.accept?.trim();
+  if (!accept || accept === '*/*') return res.locals.bodyKind === 'xml' ? 'xml' : 'json';
+  const best = req.accepts(['application/json', ...XML_TYPES]);
+  return typeof best === 'string' && XML_TYPES.includes(best) ? 'xml' : 'json';
+}
+
+function routeLabel(req: Request): string | undefined {
+  return req.route ? `${req.baseUrl}${String(req.route.path)}` : undefined;
+}
+
+export function send(req: Request, res: Response, status: number, data: Record<string, unknown>): void {
+  res.locals.route ??= routeLabel(req);
+  res.status(status);
+  if (negotiate(req, res) === 'xml') {
+    res.type('application/xml; charset=utf-8').send(renderXml(data));
+  } else {
+    res.json(data);
+  }
+}
+
+export function sendError(req: Request, res: Response, err: AppError): void {
+  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  send(req, res, err.status, { ...(res.locals.failure ?? {}), error: err.toBody() });
+}
+
+/** Express error middleware: AppErrors as they are, anything else as INTERNAL without details. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof AppError) return sendError(req, res, err);
+    // Never log a stack or a message (it may carry SQL text or user data): type and code only.
+    const e = err as { name?: string; code?: string };
+    logger.error({ reqId: res.getHeader('x-request-id'), errType: e?.name, errCode: e?.code }, 'unhandled error');
+    sendError(req, res, new AppError('INTERNAL', 'internal error'));
+  };
+}
+
+/** Wrap an async route so a rejected promise reaches the error handler. */
+export function handle(fn: (req: Request, res: Response) => unknown) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    try {
+      const r = fn(req, res);
+      if (r instanceof Promise) r.catch(next);
+    } catch (e) {
+      next(e);
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance, so tests can build many apps without global clashes. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    pauseChanges: new Counter({
+      name: 'pause_changes_total',
+      help: 'Agent pause state changes by stage, source and new state',
+      labelNames: ['stage', 'source', 'pause'] as const,
+      registers: [registry],
+    }),
+    outboundScheduled: new Counter({
+      name: 'outbound_scheduled_total',
+      help: 'Outbound contacts scheduled by stage',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+    }),
+    outboundDispatches: new Counter({
+      name: 'outbound_dispatches_total',
+      help: 'Outbound contact dispatch outcomes by stage and result',
+      labelNames: ['stage', 'result'] as const,
+      registers: [registry],
+    }),
+    outboundDispatchLag: new Histogram({
+      name: 'outbound_dispatch_lag_seconds',
+      help: 'Seconds between a contact falling due and its dispatch',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { migrate, openDatabase } from './db/open.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { systemClock } from './clock.js';
+import { createApp } from './app.js';
+
+/** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
+
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (e) {
+  fail(e instanceof ConfigError ? e.message : 'Invalid configuration');
+}
+
+const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 1, sync: false }));
+let db: ReturnType<typeof openDatabase>;
+try {
+  db = openDatabase(config.DATABASE_PATH);
+  migrate(db);
+} catch (e) {
+  fail(`Cannot open database at DATABASE_PATH=${config.DATABASE_PATH}: ${(e as Error).message.split('\n')[0]}`);
+}
+
+let app: ReturnType<typeof createApp>;
+try {
+  app = createApp({ db, config, logger, clock: systemClock, metrics: createMetrics() });
+} catch (e) {
+  fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
+}
+
+const server =
+  config.TLS_CERT_FILE && config.TLS_KEY_FILE
+    ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, app.http)
+    : http.createServer(app.http);
+// Platforms keep connections alive; stay above common proxy idle timeouts.
+server.keepAliveTimeout = 65_000;
+
+server.on('error', (e: NodeJS.ErrnoException) => fail(`Cannot listen on ${config.HOST}:${config.PORT}: ${e.code ?? e.message}`));
+server.listen(config.PORT, config.HOST, () => {
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  const scheme = server instanceof https.Server ? 'https' : 'http';
+  app.start();
+  logger.info({ url: `${scheme}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}` }, 'listening');
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const deadline = setTimeout(() => {
+    logger.error('shutdown deadline passed; exiting');
+    logger.flush();
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  // Stop accepting; let requests in flight finish; drop idle keep-alive sockets.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+  await app.stop();
+  db.close();
+  logger.info('stopped');
+  logger.flush();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

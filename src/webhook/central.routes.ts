@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import { AppError, missing } from '../http/errors.js';
+import { readBody } from '../http/body.js';
+import { Params } from '../http/params.js';
+import { handle, send } from '../http/respond.js';
+import { parseStage, route, stageGuard } from '../http/routing.js';
+import type { WebhookMethod } from './registry.js';
+
+/** `POST /centraloutboundwebhook-v1/{stage}/` — dispatch by `method` to the registry. */
+export function centralWebhookRouter(methods: WebhookMethod[]): Router {
+  const byName = new Map(methods.map((m) => [m.name.toLowerCase(), m]));
+  const router = Router({ caseSensitive: true });
+  route(
+    router,
+    '/centraloutboundwebhook-v1/:stage',
+    {
+      post: [
+        readBody(),
+        handle(async (req, res) => {
+          const stage = parseStage(req.params.stage);
+          const params = Params.fromRequest(req, res);
+          const name = params.string('method');
+          if (name === undefined || name.trim() === '') throw missing('method');
+          const method = byName.get(name.trim().toLowerCase());
+          if (!method) throw new AppError('UNKNOWN_METHOD', `unknown method "${name.slice(0, 64)}"`, 'method');
+          res.locals.failure = method.failure;
+          const result = await method.handle({ stage, params, req, res });
+          send(req, res, result.status ?? 200, result.body);
+        }),
+      ],
+    },
+    stageGuard,
+  );
+  return router;
+}

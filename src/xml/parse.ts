@@ -1,0 +1,103 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { AppError } from '../http/errors.js';
+
+/**
+ * Safe parsing of untrusted XML (see DESIGN.md, "Untrusted XML"): the caller has already
+ * bounded the size; here we refuse DOCTYPEs (so no entity is ever defined or fetched), validate
+ * well-formedness (the parser alone accepts truncated documents), and parse with a nesting limit.
+ *
+ * The tree: an element with only text is its trimmed text; an element with children or attributes
+ * is an object (attributes as `@name`, text as `#text`); repeated siblings are arrays.
+ * Namespace prefixes are dropped. Values are never type-converted.
+ */
+
+export type XmlValue = string | XmlObject | XmlValue[];
+export interface XmlObject {
+  [name: string]: XmlValue;
+}
+
+export const ATTRIBUTE_PREFIX = '@';
+export const TEXT_KEY = '#text';
+const MAX_DEPTH = 100;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTRIBUTE_PREFIX,
+  textNodeName: TEXT_KEY,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  maxNestedTags: MAX_DEPTH,
+});
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode bytes as strict UTF-8; invalid sequences are an XML error, not replacement characters. */
+export function decodeXmlBytes(bytes: Uint8Array): string {
+  try {
+    return fatalUtf8.decode(bytes);
+  } catch {
+    throw new AppError('INVALID_XML', 'XML body is not valid UTF-8');
+  }
+}
+
+/** Parse an XML document into `{rootName: tree}`. Throws AppError INVALID_XML (or 415 for a non-UTF-8 declaration). */
+export function parseXml(text: string): XmlObject {
+  if (/<!DOCTYPE/i.test(text)) {
+    throw new AppError('INVALID_XML', 'XML with a DOCTYPE is not accepted');
+  }
+  const decl = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/i.exec(text);
+  if (decl && !/^(utf-?8|us-ascii)$/i.test(decl[1]!)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'XML must be encoded as UTF-8');
+  }
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    throw new AppError('INVALID_XML', `malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  }
+  let tree: unknown;
+  try {
+    tree = parser.parse(text);
+  } catch {
+    throw new AppError('INVALID_XML', `XML is nested deeper than ${MAX_DEPTH} levels or cannot be parsed`);
+  }
+  if (!isXmlObject(tree) || Object.keys(tree).length !== 1) {
+    throw new AppError('INVALID_XML', 'XML must have exactly one root element');
+  }
+  return tree;
+}
+
+export function isXmlObject(v: unknown): v is XmlObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The text of an element: its own text, or '' when it has only attributes or is empty. */
+export function textOf(v: XmlValue): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return undefined;
+  const t = v[TEXT_KEY];
+  return typeof t === 'string' ? t : Object.keys(v).every((k) => k.startsWith(ATTRIBUTE_PREFIX)) ? '' : undefined;
+}
+
+/**
+ * Turn an element's children into request parameters (CONTRACT 1.1): each child element is a
+ * parameter, nested elements objects, repeated siblings arrays; attributes are not parameters.
+ */
+export function xmlToParams(root: XmlValue): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  if (!isXmlObject(root)) return out;
+  for (const [name, value] of Object.entries(root)) {
+    if (name.startsWith(ATTRIBUTE_PREFIX) || name === TEXT_KEY) continue;
+    out[name] = elementValue(value);
+  }
+  return out;
+}
+
+function elementValue(v: XmlValue): unknown {
+  if (Array.isArray(v)) return v.map(elementValue);
+  if (typeof v === 'string') return v;
+  const hasChildren = Object.keys(v).some((k) => !k.startsWith(ATTRIBUTE_PREFIX) && k !== TEXT_KEY);
+  return hasChildren ? xmlToParams(v) : (textOf(v) ?? '');
+}

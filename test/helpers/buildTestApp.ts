@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { configFrom, type Config } from '../../src/config.js';
+import { migrate, openDatabase, type Db } from '../../src/db/open.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createApp, type App } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
+
+export class FakeClock implements Clock {
+  constructor(public t = Date.parse('2026-01-15T10:00:00.000Z')) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  set(isoOrMs: string | number): void {
+    this.t = typeof isoOrMs === 'number' ? isoOrMs : Date.parse(isoOrMs);
+  }
+}
+
+export interface TestApp {
+  app: App;
+  http: App['http'];
+  db: Db;
+  config: Config;
+  clock: FakeClock;
+  /** Every log line written so far, as text (for redaction tests). */
+  logs: string[];
+  dbPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real app on a temp database with migrations applied, a fake clock and captured logs.
+ * `env` overrides settings as environment strings; the per-IP limit is off unless a test sets it.
+ */
+export function buildTestApp(env: Record<string, string> = {}, opts: { start?: boolean; clock?: FakeClock } = {}): TestApp {
+  const dir = mkdtempSync(join(tmpdir(), 'cw-test-'));
+  const dbPath = join(dir, 'test.db');
+  const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
+  const db = openDatabase(dbPath);
+  migrate(db);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const clock = opts.clock ?? new FakeClock();
+  const app = createApp({ db, config, logger, clock, metrics: createMetrics() });
+  if (opts.start) app.start();
+  return {
+    app,
+    http: app.http,
+    db,
+    config,
+    clock,
+    logs,
+    dbPath,
+    async close() {
+      await app.stop();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Count rows of every table, to assert that a rejected request changed nothing. */
+export function tableCounts(db: Db): Record<string, number> {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number)]));
+}
