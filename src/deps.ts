@@ -3,6 +3,7 @@ import type { Db } from './db/open.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Clock } from './clock.js';
+import type { EventBus } from './events/bus.js';
 
 /** What every feature is built from; passed explicitly, never read from module singletons. */
 export interface AppDeps {
@@ -11,4 +12,6 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   metrics: Metrics;
+  /** Committed changes, for listeners that must not block them (SSE, notifications). */
+  bus: EventBus;
 }

@@ -8,6 +8,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { systemClock } from './clock.js';
 import { createApp } from './app.js';
+import { EventBus } from './events/bus.js';
 
 /** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 
@@ -36,7 +37,7 @@ try {
 
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ db, config, logger, clock: systemClock, metrics: createMetrics() });
+  app = createApp({ db, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
 } catch (e) {
   fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
 }

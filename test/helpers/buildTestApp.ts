@@ -8,6 +8,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
+import { EventBus } from '../../src/events/bus.js';
 
 export class FakeClock implements Clock {
   constructor(public t = Date.parse('2026-01-15T10:00:00.000Z')) {}
@@ -24,6 +25,7 @@ export class FakeClock implements Clock {
 
 export interface TestApp {
   app: App;
+  bus: EventBus;
   http: App['http'];
   db: Db;
   config: Config;
@@ -53,10 +55,12 @@ export function buildTestApp(env: Record<string, string> = {}, opts: { start?: b
   });
   const logger = createLogger('info', sink);
   const clock = opts.clock ?? new FakeClock();
-  const app = createApp({ db, config, logger, clock, metrics: createMetrics() });
+  const bus = new EventBus();
+  const app = createApp({ db, config, logger, clock, metrics: createMetrics(), bus });
   if (opts.start) app.start();
   return {
     app,
+    bus,
     http: app.http,
     db,
     config,

@@ -1,0 +1,25 @@
+import { EventEmitter } from 'node:events';
+import type { Stage } from '../http/routing.js';
+
+/**
+ * In-process notifications of committed state changes, for listeners that must never slow down
+ * or fail the change itself (the supervisor board's SSE stream, the events webhook). Emitted
+ * after the database commit; a listener's error is logged by the emitter's owner, not thrown.
+ */
+export interface PauseChangeEvent {
+  stage: Stage;
+  /** ISO-8601 time of the change (also the new `since`). */
+  at: string;
+  cli: string;
+  name: string | null;
+  pause: boolean;
+  reason: string | null;
+  source: 'ivr' | 'webhook' | 'admin' | 'auto';
+  callId: string | null;
+}
+
+interface BusEvents {
+  pauseChange: [PauseChangeEvent];
+}
+
+export class EventBus extends EventEmitter<BusEvents> {}
