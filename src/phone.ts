@@ -5,7 +5,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
  * are allowed; anything else (letters, `sip:`, `client:alice`, `anonymous`) is not a number.
  * `max` metadata is used so validity is checked against each region's real number ranges.
  */
-const FORMATTED_NUMBER = /^\+?[0-9][0-9 ().\-]*$/;
+const FORMATTED_NUMBER = /^\+?[0-9 ().\-]+$/;
 
 export function normalizePhone(input: string, region: string): string | undefined {
   const s = input.trim();

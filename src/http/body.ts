@@ -108,12 +108,15 @@ export function decodeBody(req: Request, bytes: Buffer | undefined, allowCsv = f
   }
 }
 
-function bodyParserError(err: unknown): AppError {
+function bodyParserError(err: unknown, kind: BodyKind | undefined): AppError {
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', `body must be at most ${MAX_BODY_BYTES} bytes`);
   if (type === 'encoding.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding must be gzip, deflate or identity');
   if (type === 'charset.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE', 'only the UTF-8 charset is accepted');
-  return new AppError('INVALID_PARAMETER', 'the request body could not be read');
+  // A body that cannot be read or inflated is malformed in its declared format.
+  if (kind === 'json') return new AppError('INVALID_JSON', 'the request body could not be read or inflated');
+  if (kind === 'xml') return new AppError('INVALID_XML', 'the request body could not be read or inflated');
+  return new AppError('INVALID_PARAMETER', 'the request body could not be read or inflated');
 }
 
 /** Middleware: read and decode the body into `res.locals.input`. */
@@ -122,7 +125,7 @@ export function readBody(options: { allowCsv?: boolean } = {}): RequestHandler {
     const media = mediaType(req);
     res.locals.bodyKind = media ? kindOf(media.type, options.allowCsv ?? false) : undefined;
     rawBody(req, res, (err?: unknown) => {
-      if (err) return next(bodyParserError(err));
+      if (err) return next(bodyParserError(err, res.locals.bodyKind));
       try {
         res.locals.input = decodeBody(req, Buffer.isBuffer(req.body) ? req.body : undefined, options.allowCsv);
         next();

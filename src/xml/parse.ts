@@ -19,6 +19,7 @@ export interface XmlObject {
 export const ATTRIBUTE_PREFIX = '@';
 export const TEXT_KEY = '#text';
 const MAX_DEPTH = 100;
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -31,7 +32,15 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   maxNestedTags: MAX_DEPTH,
+  // Element names that are JavaScript object properties are renamed rather than refused, so
+  // they are just unknown names (`toString` → `__toString`, `__proto__` → `!__proto__`).
+  strictReservedNames: false,
+  transformTagName: (name: string) => (PROTOTYPE_NAMES.has(name) ? `!${name}` : name),
 });
+
+/** `&name;` other than the five predefined entities and character references (outside CDATA). */
+const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
+const CDATA_OR_COMMENT = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,11 +66,14 @@ export function parseXml(text: string): XmlObject {
   if (valid !== true) {
     throw new AppError('INVALID_XML', `malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
   }
+  if (UNDEFINED_ENTITY.test(text.replace(CDATA_OR_COMMENT, ''))) {
+    throw new AppError('INVALID_XML', 'XML refers to an undefined entity or has a bare &');
+  }
   let tree: unknown;
   try {
     tree = parser.parse(text);
   } catch {
-    throw new AppError('INVALID_XML', `XML is nested deeper than ${MAX_DEPTH} levels or cannot be parsed`);
+    throw new AppError('INVALID_XML', `XML cannot be parsed (at most ${MAX_DEPTH} levels of nesting are accepted)`);
   }
   if (!isXmlObject(tree) || Object.keys(tree).length !== 1) {
     throw new AppError('INVALID_XML', 'XML must have exactly one root element');

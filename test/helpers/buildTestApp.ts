@@ -9,6 +9,8 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { EventBus } from '../../src/events/bus.js';
+import type { AppDeps } from '../../src/deps.js';
+import type { Feature } from '../../src/webhook/registry.js';
 
 export class FakeClock implements Clock {
   constructor(public t = Date.parse('2026-01-15T10:00:00.000Z')) {}
@@ -40,7 +42,10 @@ export interface TestApp {
  * A real app on a temp database with migrations applied, a fake clock and captured logs.
  * `env` overrides settings as environment strings; the per-IP limit is off unless a test sets it.
  */
-export function buildTestApp(env: Record<string, string> = {}, opts: { start?: boolean; clock?: FakeClock } = {}): TestApp {
+export function buildTestApp(
+  env: Record<string, string> = {},
+  opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[] } = {},
+): TestApp {
   const dir = mkdtempSync(join(tmpdir(), 'cw-test-'));
   const dbPath = join(dir, 'test.db');
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
@@ -56,7 +61,8 @@ export function buildTestApp(env: Record<string, string> = {}, opts: { start?: b
   const logger = createLogger('info', sink);
   const clock = opts.clock ?? new FakeClock();
   const bus = new EventBus();
-  const app = createApp({ db, config, logger, clock, metrics: createMetrics(), bus });
+  const deps: AppDeps = { db, config, logger, clock, metrics: createMetrics(), bus };
+  const app = opts.features ? createApp(deps, opts.features(deps)) : createApp(deps);
   if (opts.start) app.start();
   return {
     app,
