@@ -1,5 +1,6 @@
 import type { Measurement, Scenario } from '../scenario.js';
+import { foundationScenarios } from './foundation.js';
 
 /** Every HTTP scenario and measurement `npm run bench` runs; each feature adds its own file. */
-export const scenarios: Scenario[] = [];
+export const scenarios: Scenario[] = [...foundationScenarios];
 export const measurements: Measurement[] = [];
