@@ -1,11 +1,17 @@
 import type { AppDeps } from './deps.js';
 import type { Feature } from './webhook/registry.js';
+import { loadIvrCatalog } from './ivr/ivr.catalog.js';
+import { createPauseFeature } from './pause/pause.feature.js';
+import { createIvrFeature } from './ivr/ivr.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
  * contributes webhook methods, routes and background work. A feature whose routes catch
  * everything at the root (short-URL redirects) goes last.
  */
-export function createFeatures(_deps: AppDeps): Feature[] {
-  return [];
+export function createFeatures(deps: AppDeps): Feature[] {
+  // IVR prompts and menus are checked here, so invalid data stops start-up with one line.
+  const ivr = loadIvrCatalog(deps.config.IVR_DIR, deps.config.IVR_LANGUAGE);
+  const pause = createPauseFeature(deps, ivr.languages);
+  return [pause.feature, createIvrFeature(deps, pause.service, ivr)];
 }

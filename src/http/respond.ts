@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from './errors.js';
-import { renderXml } from '../xml/render.js';
+import { renderXml, renderXmlList } from '../xml/render.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -51,6 +51,14 @@ export function send(req: Request, res: Response, status: number, data: Record<s
   } else {
     res.json(data);
   }
+}
+
+/** A reply whose JSON is a top-level array (lists such as agents or events); XML gets repeated `<item>`. */
+export function sendList(req: Request, res: Response, status: number, items: unknown[]): void {
+  res.locals.route ??= routeLabel(req);
+  res.status(status);
+  if (negotiate(req, res) === 'xml') res.type('application/xml; charset=utf-8').send(renderXmlList(items));
+  else res.json(items);
 }
 
 export function sendError(req: Request, res: Response, err: AppError): void {

@@ -17,6 +17,13 @@ export function renderXml(data: Record<string, unknown>, rootName = 'response'):
   return doc.end({ headless: false });
 }
 
+/** Render a list as `<response>` holding one `<item>` per element (CONTRACT 1.3: arrays as repeated `<item>`). */
+export function renderXmlList(items: unknown[], rootName = 'response'): string {
+  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
+  appendValue(doc.ele(rootName), items);
+  return doc.end({ headless: false });
+}
+
 function appendFields(parent: XMLBuilder, obj: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(obj)) {
     if (value === undefined) continue;

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { playCall, type CallRequest, type Dialect } from './call.player.js';
+
+/**
+ * `npm run call -- --cli 9879964805 [--digits 1,2] [--dialect plivo] [--stage test] [--lang hi]
+ * [--mode menu] [--url http://127.0.0.1:3000]` — place a call against a running service as the
+ * platform would and print what the caller hears.
+ */
+
+const USAGE =
+  'usage: npm run call -- --cli <number> [--digits 1,2] [--dialect twiml|plivo] [--stage prod|test] [--lang en|hi] [--mode toggle|menu] [--did <number>] [--url http://127.0.0.1:3000] [--xml]';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        cli: { type: 'string' },
+        did: { type: 'string', default: '+918000000000' },
+        digits: { type: 'string', default: '' },
+        dialect: { type: 'string', default: 'twiml' },
+        stage: { type: 'string' },
+        lang: { type: 'string' },
+        mode: { type: 'string' },
+        url: { type: 'string', default: 'http://127.0.0.1:3000' },
+        xml: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help || !args.cli) {
+    process.stderr.write(`${USAGE}\n`);
+    return args.help ? 0 : 2;
+  }
+  if (args.dialect !== 'twiml' && args.dialect !== 'plivo') {
+    process.stderr.write(`--dialect must be twiml or plivo\n${USAGE}\n`);
+    return 2;
+  }
+  const dialect: Dialect = args.dialect;
+  const base = args.url.replace(/\/+$/, '');
+  const query = new URLSearchParams({ dialect });
+  if (args.lang) query.set('lang', args.lang);
+  if (args.mode) query.set('mode', args.mode);
+  const path = `${args.stage ? `/ivr/${args.stage}/inbound` : '/ivr/inbound'}?${query.toString()}`;
+
+  const send = async (r: CallRequest) => {
+    const url = new URL(r.url, base);
+    const init: RequestInit = { method: r.method, headers: {} };
+    if (r.method === 'GET') for (const [k, v] of Object.entries(r.form)) url.searchParams.set(k, v);
+    else {
+      init.body = new URLSearchParams(r.form).toString();
+      init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    }
+    const res = await fetch(url, init);
+    return { status: res.status, body: await res.text() };
+  };
+
+  const call = await playCall(send, {
+    url: path,
+    dialect,
+    cli: args.cli,
+    did: args.did,
+    callId: `CA${randomUUID().replace(/-/g, '')}`,
+    digits: args.digits.split(',').map((d) => d.trim()).filter(Boolean),
+  });
+  for (const turn of call.turns) {
+    const pressed = turn.request.form.Digits;
+    process.stdout.write(`→ ${turn.request.method} ${turn.request.url}${pressed ? `  (pressed ${pressed})` : ''}\n`);
+    if (args.xml) process.stdout.write(`${turn.xml}\n`);
+    if (turn.status !== 200) process.stdout.write(`  HTTP ${turn.status}: ${turn.xml}\n`);
+    for (const line of turn.heard) process.stdout.write(`  🔊 ${line}\n`);
+  }
+  process.stdout.write(call.hungUp ? '☎ hung up\n' : '☎ call ended\n');
+  return call.turns.every((t) => t.status === 200) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`call failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

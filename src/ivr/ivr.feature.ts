@@ -1,0 +1,36 @@
+import type { AppDeps } from '../deps.js';
+import type { PauseService } from '../pause/pause.service.js';
+import type { Feature } from '../webhook/registry.js';
+import type { IvrCatalog } from './ivr.catalog.js';
+import { ivrRoutes } from './ivr.routes.js';
+import { createIvrStepsRepo } from './ivr.steps.repo.js';
+
+/** Stored IVR replies are kept one day: far longer than any platform retries a request. */
+const STEP_TTL_MS = 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** The inbound DID IVR (CONTRACT 4): agents dial in to go on or come off break. */
+export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: IvrCatalog): Feature {
+  const steps = createIvrStepsRepo(deps.db);
+  let timer: NodeJS.Timeout | undefined;
+  const prune = () => {
+    try {
+      steps.prune(deps.clock.now() - STEP_TTL_MS);
+    } catch (e) {
+      deps.logger.error({ errType: (e as Error)?.name }, 'pruning stored IVR replies failed');
+    }
+  };
+  return {
+    name: 'ivr',
+    routes: (router) => ivrRoutes(router, deps, service, catalog, steps),
+    start() {
+      prune();
+      timer = setInterval(prune, PRUNE_EVERY_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

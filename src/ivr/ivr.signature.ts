@@ -1,0 +1,87 @@
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '../http/access.js';
+
+/**
+ * Platform request signatures (CONTRACT 4). Both are computed over the PUBLIC URL the platform
+ * called (PUBLIC_BASE_URL + path + query), never the URL this process sees behind a proxy, and
+ * compared in constant time. Neither scheme protects against replay; the IVR de-duplicates by
+ * call id + step instead.
+ */
+
+export type FormParams = readonly (readonly [string, string])[];
+
+const byNameThenValue = (a: readonly [string, string], b: readonly [string, string]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+
+/** Twilio: HMAC-SHA1 over the URL followed by every POST parameter sorted by name, name+value; base64. */
+export function twilioSignature(authToken: string, url: string, params: FormParams): string {
+  const data = url + [...params].sort(byNameThenValue).map(([k, v]) => k + v).join('');
+  return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
+}
+
+/** Twilio's SDK also accepts the URL with the scheme's default port added or removed. */
+function portVariants(url: string): string[] {
+  const out = [url];
+  try {
+    const u = new URL(url);
+    const dflt = u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : undefined;
+    if (!dflt) return out;
+    if (u.port === '') {
+      const i = url.indexOf(u.host) + u.host.length;
+      out.push(`${url.slice(0, i)}:${dflt}${url.slice(i)}`);
+    } else if (u.port === dflt) {
+      out.push(url.replace(`${u.hostname}:${dflt}`, u.hostname));
+    }
+  } catch {
+    // Not a URL: only the string as given can match.
+  }
+  return out;
+}
+
+export function verifyTwilio(authToken: string, url: string, params: FormParams, header: string | undefined): boolean {
+  if (!header) return false;
+  let ok = false;
+  for (const candidate of portVariants(url)) ok = secretsEqual(twilioSignature(authToken, candidate, params), header) || ok;
+  return ok;
+}
+
+/**
+ * Plivo V3: base `scheme://host[:port]/path`; then `?` + the URL's query pairs sorted (`k=v&k=v`)
+ * when there is a query (or, for POST, a body); then `.` when a POST has both; then the POST
+ * parameters sorted as name+value; then `.` + nonce. HMAC-SHA256, base64.
+ */
+export function plivoSignatureV3(authToken: string, method: string, url: string, params: FormParams, nonce: string): string {
+  const u = new URL(url);
+  let base = `${u.protocol}//${u.host}${u.pathname}`;
+  const rawQuery = u.search.startsWith('?') ? u.search.slice(1) : '';
+  const queryPairs = rawQuery
+    .split('&')
+    .filter(Boolean)
+    .map((p): [string, string] => {
+      const eq = p.indexOf('=');
+      return eq === -1 ? [p, ''] : [p.slice(0, eq), p.slice(eq + 1)];
+    })
+    .sort(byNameThenValue);
+  const query = queryPairs.map(([k, v]) => `${k}=${v}`).join('&');
+  const isPost = method.toUpperCase() === 'POST';
+  const hasBody = isPost && params.length > 0;
+  if (query.length > 0 || hasBody) base += `?${query}`;
+  if (query.length > 0 && hasBody) base += '.';
+  if (hasBody) base += [...params].sort(byNameThenValue).map(([k, v]) => k + v).join('');
+  return createHmac('sha256', authToken).update(`${base}.${nonce}`, 'utf8').digest('base64');
+}
+
+export function verifyPlivoV3(
+  authToken: string,
+  method: string,
+  url: string,
+  params: FormParams,
+  header: string | undefined,
+  nonce: string | undefined,
+): boolean {
+  if (!header || !nonce) return false;
+  const expected = plivoSignatureV3(authToken, method, url, params, nonce);
+  let ok = false;
+  for (const candidate of header.split(',')) ok = secretsEqual(candidate.trim(), expected) || ok;
+  return ok;
+}

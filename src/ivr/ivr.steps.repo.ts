@@ -1,0 +1,23 @@
+import type { Db } from '../db/open.js';
+import type { Stage } from '../http/routing.js';
+
+/** Replies already given per call id + step (table ivr_steps), for platform retries (CONTRACT 4). */
+export function createIvrStepsRepo(db: Db) {
+  const get = db.prepare<[Stage, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?').pluck();
+  const insert = db.prepare(
+    `INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (@stage, @callId, @step, @reply, @now)
+     ON CONFLICT (stage, call_id, step) DO NOTHING`,
+  );
+  const prune = db.prepare<[number]>('DELETE FROM ivr_steps WHERE created_at < ?');
+  return {
+    get: (stage: Stage, callId: string, step: string): string | undefined => get.get(stage, callId, step),
+    /** Store the reply unless one is stored already; returns the stored reply (first one wins). */
+    keep(stage: Stage, callId: string, step: string, reply: string, now: number): string {
+      insert.run({ stage, callId, step, reply, now });
+      return get.get(stage, callId, step) ?? reply;
+    },
+    prune: (before: number): number => prune.run(before).changes,
+  };
+}
+
+export type IvrStepsRepo = ReturnType<typeof createIvrStepsRepo>;

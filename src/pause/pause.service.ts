@@ -1,0 +1,297 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { AppDeps } from '../deps.js';
+import { iso } from '../clock.js';
+import { AppError, invalid } from '../http/errors.js';
+import { rejection } from '../http/access.js';
+import type { Stage } from '../http/routing.js';
+import type { PauseChangeEvent } from '../events/bus.js';
+import { createPauseRepo, type AgentProfile, type AgentRecord, type PauseEventRecord, type PauseSource } from './pause.repo.js';
+
+/**
+ * The pause service: the ONE place where an agent's pause state changes. Every entry point (the
+ * webhook methods, the admin API, the inbound IVR, auto-resume) calls `changePause`, so the rules
+ * below hold everywhere:
+ *
+ * - `changePause({stage, cli, pause, reason?, source, callId?})` → `PauseOutcome`
+ *   `cli` must already be E.164 (use `normalizePhone`). `pause` is the wanted state, or `'toggle'`
+ *   to flip whatever the state is at the moment of the change (decided inside the transaction, so
+ *   concurrent toggles serialise). Throws `AppError` AGENT_NOT_FOUND (unregistered) or
+ *   RATE_LIMITED (PAUSE_CHANGES_PER_MINUTE per agent; only requests that would change the state
+ *   count). Rules: asking for the current state is `changed: false` with no event; pausing an
+ *   available agent opens a break with the optional reason; a different reason while paused closes
+ *   that break and opens the next (`changed: true`, one event, new `since`); becoming available
+ *   clears the reason. The agent row and its event are written in one `db.transaction`; after the
+ *   commit `pause_changes_total` is counted and `deps.bus` emits `pauseChange` (listener errors
+ *   are logged, never thrown).
+ * - `changePauseWith(request, hooks)` — the same, with `hooks.proceed()` run first inside the
+ *   transaction (return false to abandon: the result is null) and `hooks.record(outcome)` run
+ *   inside it after the write, so a caller can store something atomically with the change (the
+ *   IVR stores its reply for replay de-duplication).
+ * - Agents: `getAgent`, `requireAgent`, `listAgents`, `saveAgent` (create or merge profile),
+ *   `deleteAgent`, `importAgents`. Events: `events({stage, cli?, from?, to?, limit})`.
+ * - `agentJson(agent)` / `eventJson(event)` give the contract's JSON shapes.
+ */
+
+export interface PauseChangeRequest {
+  stage: Stage;
+  cli: string;
+  pause: boolean | 'toggle';
+  /** Break reason (1–64 characters); ignored when becoming available. */
+  reason?: string | null;
+  source: PauseSource;
+  callId?: string | null;
+}
+
+export interface PauseOutcome {
+  /** The agent after the change (or unchanged). */
+  agent: AgentRecord;
+  changed: boolean;
+  /** The appended event when changed. */
+  event: PauseEventRecord | null;
+}
+
+export interface ChangeHooks {
+  proceed?(): boolean;
+  record?(outcome: PauseOutcome): void;
+}
+
+export interface AgentInput {
+  cli: string;
+  name?: string | null;
+  accountId?: string | null;
+  language?: string | null;
+}
+
+export interface ImportRow {
+  /** 1-based line (CSV) or position (JSON array). */
+  line: number;
+  input?: AgentInput;
+  /** Why the row could not be read, when it could not. */
+  error?: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  updated: number;
+  invalid: { line: number; error: string }[];
+}
+
+export const REASON_MAX = 64;
+export const NAME_MAX = 128;
+export const ACCOUNT_ID_MAX = 64;
+
+export const agentNotFound = (cli: string) => new AppError('AGENT_NOT_FOUND', `no agent is registered with cli ${cli}`, 'cli');
+
+/** The contract's agent shape (CONTRACT 2.2, 6). */
+export function agentJson(a: AgentRecord) {
+  return {
+    cli: a.cli,
+    name: a.name,
+    accountID: a.accountId,
+    language: a.language,
+    pause: a.pause,
+    reason: a.reason,
+    since: a.since === null ? null : iso(a.since),
+  };
+}
+
+/** The contract's event shape (CONTRACT 6). */
+export function eventJson(e: PauseEventRecord) {
+  return { at: iso(e.at), cli: e.cli, pause: e.pause, reason: e.reason, source: e.source, callId: e.callId };
+}
+
+/** The state a request leads to, or null when it asks for what the agent already has. */
+export function nextState(cur: AgentRecord, want: boolean | 'toggle', reason: string | null): { pause: boolean; reason: string | null } | null {
+  const target = want === 'toggle' ? !cur.pause : want;
+  if (!target) return cur.pause ? { pause: false, reason: null } : null;
+  if (!cur.pause) return { pause: true, reason };
+  if (reason !== null && reason !== cur.reason) return { pause: true, reason };
+  return null;
+}
+
+const codePoints = (s: string) => [...s].length;
+
+export function createPauseService(deps: AppDeps, opts: { languages: readonly string[] }) {
+  const { db, clock, metrics, bus, logger, config } = deps;
+  const repo = createPauseRepo(db);
+  const limiter =
+    config.PAUSE_CHANGES_PER_MINUTE > 0 ? new RateLimiterMemory({ points: config.PAUSE_CHANGES_PER_MINUTE, duration: 60 }) : undefined;
+
+  function requireAgent(stage: Stage, cli: string): AgentRecord {
+    const a = repo.get(stage, cli);
+    if (!a) throw agentNotFound(cli);
+    return a;
+  }
+
+  function checkReason(reason: string | null | undefined): string | null {
+    if (reason === undefined || reason === null) return null;
+    const n = codePoints(reason);
+    if (n < 1 || n > REASON_MAX) throw invalid('reason', `reason must be 1-${REASON_MAX} characters`);
+    return reason;
+  }
+
+  /** Validate a profile; returns the fields given (undefined = keep). */
+  function checkProfile(input: AgentInput): AgentProfile {
+    const out: AgentProfile = {};
+    if (input.name !== undefined) {
+      if (input.name !== null && (codePoints(input.name) > NAME_MAX)) throw invalid('name', `name must be at most ${NAME_MAX} characters`);
+      out.name = input.name;
+    }
+    if (input.accountId !== undefined) {
+      if (input.accountId !== null && codePoints(input.accountId) > ACCOUNT_ID_MAX)
+        throw invalid('accountID', `accountID must be at most ${ACCOUNT_ID_MAX} characters`);
+      out.accountId = input.accountId;
+    }
+    if (input.language !== undefined) {
+      if (input.language !== null && !opts.languages.includes(input.language))
+        throw invalid('language', `language must be one of ${opts.languages.join(', ')}`);
+      out.language = input.language;
+    }
+    return out;
+  }
+
+  /** Create or merge; runs inside the caller's transaction. Returns true when created. */
+  function upsert(stage: Stage, cli: string, profile: AgentProfile, now: number): boolean {
+    const cur = repo.get(stage, cli);
+    if (!cur) {
+      repo.insert(stage, cli, { name: profile.name ?? null, accountId: profile.accountId ?? null, language: profile.language ?? null }, now);
+      return true;
+    }
+    repo.updateProfile(
+      stage,
+      cli,
+      {
+        name: profile.name !== undefined ? profile.name : cur.name,
+        accountId: profile.accountId !== undefined ? profile.accountId : cur.accountId,
+        language: profile.language !== undefined ? profile.language : cur.language,
+      },
+      now,
+    );
+    return false;
+  }
+
+  const saveTx = db.transaction((stage: Stage, cli: string, profile: AgentProfile, now: number) => upsert(stage, cli, profile, now));
+
+  const importTx = db.transaction((stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) => {
+    let imported = 0;
+    let updated = 0;
+    for (const r of rows) {
+      if (upsert(stage, r.cli, r.profile, now)) imported++;
+      else updated++;
+    }
+    return { imported, updated };
+  });
+
+  const changeTx = db.transaction((req: PauseChangeRequest, reason: string | null, hooks: ChangeHooks): PauseOutcome | null => {
+    if (hooks.proceed && !hooks.proceed()) return null;
+    const cur = requireAgent(req.stage, req.cli);
+    const next = nextState(cur, req.pause, reason);
+    let outcome: PauseOutcome;
+    if (!next) {
+      outcome = { agent: cur, changed: false, event: null };
+    } else {
+      const at = clock.now();
+      repo.setState(req.stage, req.cli, next.pause, next.reason, at);
+      const event = repo.insertEvent({
+        stage: req.stage,
+        at,
+        cli: req.cli,
+        pause: next.pause,
+        reason: next.reason,
+        source: req.source,
+        callId: req.callId ?? null,
+        prevPause: cur.pause,
+        prevReason: cur.reason,
+        prevSince: cur.since,
+      });
+      outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
+    }
+    hooks.record?.(outcome);
+    return outcome;
+  });
+
+  function announce(o: PauseOutcome): void {
+    if (!o.changed || !o.event) return;
+    metrics.pauseChanges.inc({ stage: o.agent.stage, source: o.event.source, pause: String(o.agent.pause) });
+    const ev: PauseChangeEvent = {
+      stage: o.agent.stage,
+      at: iso(o.event.at),
+      cli: o.agent.cli,
+      name: o.agent.name,
+      pause: o.agent.pause,
+      reason: o.agent.reason,
+      source: o.event.source,
+      callId: o.event.callId,
+    };
+    try {
+      bus.emit('pauseChange', ev);
+    } catch (e) {
+      logger.error({ errType: (e as Error)?.name }, 'pauseChange listener failed');
+    }
+  }
+
+  async function changePauseWith(req: PauseChangeRequest, hooks: ChangeHooks): Promise<PauseOutcome | null> {
+    const reason = req.pause === false ? null : checkReason(req.reason);
+    const before = requireAgent(req.stage, req.cli);
+    if (limiter && nextState(before, req.pause, reason)) {
+      try {
+        await limiter.consume(`${req.stage}:${req.cli}`);
+      } catch (r) {
+        throw rejection(r, `too many pause changes for ${req.cli}; try again later`);
+      }
+    }
+    const outcome = changeTx(req, reason, hooks);
+    if (outcome) announce(outcome);
+    return outcome;
+  }
+
+  return {
+    repo,
+    getAgent: (stage: Stage, cli: string) => repo.get(stage, cli),
+    requireAgent,
+    listAgents: (stage: Stage) => repo.list(stage),
+
+    /** Create (available, no reason) or merge the given profile fields; `created` tells which. */
+    saveAgent(stage: Stage, input: AgentInput): { agent: AgentRecord; created: boolean } {
+      const profile = checkProfile(input);
+      const created = saveTx(stage, input.cli, profile, clock.now());
+      return { agent: requireAgent(stage, input.cli), created };
+    },
+
+    deleteAgent(stage: Stage, cli: string): void {
+      if (!repo.delete(stage, cli)) throw agentNotFound(cli);
+    },
+
+    /**
+     * Import rows already split from CSV or JSON. `line` numbers the row for error reports; a row
+     * with `error` could not be read at all; `cli` is as written and normalised here. Invalid rows
+     * are reported and valid rows saved, all in one transaction.
+     */
+    importAgents(stage: Stage, rows: ImportRow[], normalize: (cli: string) => string | undefined): ImportResult {
+      const valid: { cli: string; profile: AgentProfile }[] = [];
+      const bad: ImportResult['invalid'] = [];
+      for (const row of rows) {
+        try {
+          if (row.error !== undefined) throw invalid('body', row.error);
+          const input = row.input!;
+          if (input.cli.trim() === '') throw invalid('cli', 'cli is required');
+          const cli = normalize(input.cli);
+          if (!cli) throw invalid('cli', `cli "${input.cli.slice(0, 40)}" is not a valid phone number`);
+          valid.push({ cli, profile: checkProfile({ ...input, cli }) });
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          bad.push({ line: row.line, error: e.message });
+        }
+      }
+      const counts = valid.length ? importTx(stage, valid, clock.now()) : { imported: 0, updated: 0 };
+      return { ...counts, invalid: bad };
+    },
+
+    changePause: (req: PauseChangeRequest) => changePauseWith(req, {}) as Promise<PauseOutcome>,
+    changePauseWith,
+
+    events: (q: Parameters<typeof repo.events>[0]) => repo.events(q),
+  };
+}
+
+export type PauseService = ReturnType<typeof createPauseService>;
