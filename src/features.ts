@@ -3,6 +3,7 @@ import type { Feature } from './webhook/registry.js';
 import { loadIvrCatalog } from './ivr/ivr.catalog.js';
 import { createPauseFeature } from './pause/pause.feature.js';
 import { createIvrFeature } from './ivr/ivr.feature.js';
+import { createNotifyFeature } from './breaks/notify.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
@@ -13,5 +14,6 @@ export function createFeatures(deps: AppDeps): Feature[] {
   // IVR prompts and menus are checked here, so invalid data stops start-up with one line.
   const ivr = loadIvrCatalog(deps.config.IVR_DIR, deps.config.IVR_LANGUAGE);
   const pause = createPauseFeature(deps, ivr.languages);
-  return [pause.feature, createIvrFeature(deps, pause.service, ivr)];
+  const notify = createNotifyFeature(deps);
+  return [pause.feature, createIvrFeature(deps, pause.service, ivr), ...(notify ? [notify] : [])];
 }

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['stage', 'result'] as const,
       registers: [registry],
     }),
+    eventsWebhookDeliveries: new Counter({
+      name: 'events_webhook_deliveries_total',
+      help: 'Pause-change notifications to EVENTS_WEBHOOK_URL by result (delivered, retry, failed, dropped)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     outboundDispatchLag: new Histogram({
       name: 'outbound_dispatch_lag_seconds',
       help: 'Seconds between a contact falling due and its dispatch',

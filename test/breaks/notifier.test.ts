@@ -1,0 +1,186 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChangeNotifier, type NotifierOptions } from '../../src/breaks/notifier.js';
+import { signNotification, signatureHeaders } from '../../src/breaks/notify.signature.js';
+import type { PauseChangeEvent } from '../../src/events/bus.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { buildTestApp, FakeClock } from '../helpers/buildTestApp.js';
+import { startReceiver, until, type Receiver } from './receiver.js';
+
+const SECRET = 'whsec_5f2b8c1e9d';
+
+const change = (over: Partial<PauseChangeEvent> = {}): PauseChangeEvent => ({
+  stage: 'test',
+  at: '2026-01-15T10:00:00.000Z',
+  cli: '+919879964805',
+  name: 'Asha',
+  pause: true,
+  reason: 'lunch',
+  source: 'webhook',
+  callId: null,
+  ...over,
+});
+
+/** What a receiver following the README does: recompute the HMAC over `t.body` and compare. */
+function verifies(r: { headers: Record<string, string | string[] | undefined>; body: string }, secret = SECRET): boolean {
+  const header = String(r.headers['x-central-signature'] ?? '');
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!m || m[1] !== r.headers['x-central-timestamp']) return false;
+  const want = createHmac('sha256', secret).update(`${m[1]}.${r.body}`).digest();
+  return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
+}
+
+const receivers: Receiver[] = [];
+const notifiers: ChangeNotifier[] = [];
+afterEach(async () => {
+  await Promise.all(notifiers.splice(0).map((n) => n.stop()));
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+function notifier(url: string, over: Partial<NotifierOptions> = {}) {
+  const logs: string[] = [];
+  const metrics = createMetrics();
+  const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }));
+  const n = new ChangeNotifier({ url, secret: SECRET, clock: new FakeClock(), logger, metrics, baseDelayMs: 20, maxDelayMs: 100, ...over });
+  notifiers.push(n);
+  const count = async (result: string) =>
+    (await metrics.eventsWebhookDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+  return { n, logs, count };
+}
+
+describe('change notification signature', () => {
+  it('when a body is signed, then the HMAC-SHA256 over "timestamp.body" matches the known answer', () => {
+    const body = '{"id":"evt-1","type":"pause.changed","cli":"+919879964805","pause":true}';
+    // Computed independently: printf '%s' "1700000000.$body" | openssl dgst -sha256 -hmac whsec_5f2b8c1e9d
+    const want = 'b09ac18bd63b60ef1329cb607e83a6f2603fcb61695debddf86abf08803aeba7';
+    expect(signNotification(SECRET, 1700000000, body)).toBe(want);
+    expect(signatureHeaders(SECRET, 1700000000, body)).toEqual({
+      'X-Central-Timestamp': '1700000000',
+      'X-Central-Signature': `t=1700000000,v1=${want}`,
+    });
+    expect(signNotification(SECRET, 1700000001, body)).not.toBe(want);
+    expect(signNotification('other', 1700000000, body)).not.toBe(want);
+  });
+});
+
+describe('change notifier', () => {
+  it('when the receiver fails twice with 500, then the third attempt delivers the same signed event', async () => {
+    const rx = await startReceiver([500, 503, 200]);
+    receivers.push(rx);
+    const { n, count } = notifier(rx.url);
+    n.enqueue(change());
+    await until(() => rx.received.length === 3 && n.pending === 0);
+    const bodies = rx.received.map((r) => JSON.parse(r.body));
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(rx.received.map((r) => r.headers['x-central-event-id'])).toEqual(bodies.map((b) => b.id));
+    expect(bodies[2]).toMatchObject({ type: 'pause.changed', stage: 'test', cli: '+919879964805', pause: true, reason: 'lunch', source: 'webhook' });
+    for (const r of rx.received) {
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['x-central-timestamp']).toBe(String(Date.parse('2026-01-15T10:00:00.000Z') / 1000));
+      expect(verifies(r)).toBe(true);
+      expect(verifies(r, 'wrong-secret')).toBe(false);
+    }
+    expect(await count('retry')).toBe(2);
+    expect(await count('delivered')).toBe(1);
+  });
+
+  it('when attempts are retried, then the waits grow exponentially with jitter, capped', () => {
+    const { n } = notifier('http://127.0.0.1:9/', { baseDelayMs: 100, maxDelayMs: 1_000 });
+    for (let i = 0; i < 50; i++) {
+      const d1 = n.backoff(1);
+      const d3 = n.backoff(3);
+      const d9 = n.backoff(9);
+      expect(d1).toBeGreaterThanOrEqual(50);
+      expect(d1).toBeLessThanOrEqual(100);
+      expect(d3).toBeGreaterThanOrEqual(200);
+      expect(d3).toBeLessThanOrEqual(400);
+      expect(d9).toBeGreaterThanOrEqual(500);
+      expect(d9).toBeLessThanOrEqual(1_000);
+    }
+  });
+
+  it('when the receiver refuses with 400, then that notification is not retried and the next still goes out, in order', async () => {
+    const rx = await startReceiver([400, 200]);
+    receivers.push(rx);
+    const { n, count } = notifier(rx.url);
+    n.enqueue(change({ pause: true }));
+    n.enqueue(change({ pause: false, reason: null }));
+    await until(() => rx.received.length === 2 && n.pending === 0);
+    expect(rx.received.map((r) => JSON.parse(r.body).pause)).toEqual([true, false]);
+    expect(await count('failed')).toBe(1);
+    expect(await count('retry')).toBe(0);
+  });
+
+  it('when the receiver hangs past the timeout, then the attempt is abandoned and retried', async () => {
+    const rx = await startReceiver(['hang', 200]);
+    receivers.push(rx);
+    const { n } = notifier(rx.url, { timeoutMs: 200 });
+    n.enqueue(change());
+    await until(() => rx.received.length === 2 && n.pending === 0);
+    expect(JSON.parse(rx.received[0]!.body).id).toBe(JSON.parse(rx.received[1]!.body).id);
+  });
+
+  it('when nothing listens at the URL, then it gives up after the last attempt and logs neither secret nor path', async () => {
+    const rx = await startReceiver([]);
+    const url = rx.url;
+    await rx.close();
+    const { n, logs, count } = notifier(url, { maxAttempts: 3 });
+    n.enqueue(change());
+    await until(() => n.pending === 0);
+    expect(await count('retry')).toBe(2);
+    expect(await count('failed')).toBe(1);
+    const text = logs.join('');
+    expect(text).toContain('giving up');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('/hooks/breaks');
+  });
+
+  it('when the queue is full, then the oldest waiting notification is dropped and counted', async () => {
+    const rx = await startReceiver(['hang'], 200);
+    receivers.push(rx);
+    const { n, count } = notifier(rx.url, { maxQueue: 2, timeoutMs: 300 });
+    for (const cli of ['+919000000001', '+919000000002', '+919000000003', '+919000000004']) n.enqueue(change({ cli }));
+    await until(() => rx.received.length === 4 && n.pending === 0);
+    expect(await count('dropped')).toBe(1);
+    // …001 was in flight (hung, then retried); of the waiting ones the oldest, …002, made room for …004.
+    expect(rx.received.map((r) => JSON.parse(r.body).cli)).toEqual(['+919000000001', '+919000000001', '+919000000003', '+919000000004']);
+  });
+
+  it('when stopped with notifications queued, then they are delivered before stop resolves', async () => {
+    const rx = await startReceiver([]);
+    receivers.push(rx);
+    const { n } = notifier(rx.url);
+    for (let i = 0; i < 5; i++) n.enqueue(change({ pause: i % 2 === 0 }));
+    await n.stop();
+    expect(rx.received).toHaveLength(5);
+    n.enqueue(change());
+    expect(n.pending).toBe(0);
+  });
+
+  it('when stopped while the receiver hangs, then stop gives up after the drain time and reports what was lost', async () => {
+    const rx = await startReceiver(['hang'], 'hang');
+    receivers.push(rx);
+    const { n, logs } = notifier(rx.url, { drainMs: 200, timeoutMs: 10_000 });
+    n.enqueue(change());
+    n.enqueue(change({ pause: false, reason: null }));
+    await until(() => rx.received.length === 1);
+    await n.stop();
+    expect(n.pending).toBe(0);
+    expect(logs.join('')).toMatch(/"undelivered":2/);
+  });
+});
+
+describe('events webhook feature', () => {
+  it('when EVENTS_WEBHOOK_URL is set and a change is committed, then the receiver gets it and shutdown waits for it', async () => {
+    const rx = await startReceiver([]);
+    receivers.push(rx);
+    const t = buildTestApp({ EVENTS_WEBHOOK_URL: rx.url, EVENTS_WEBHOOK_SECRET: SECRET }, { start: true });
+    t.bus.emit('pauseChange', change({ cli: '+919811112222' }));
+    await t.close();
+    expect(rx.received).toHaveLength(1);
+    expect(JSON.parse(rx.received[0]!.body).cli).toBe('+919811112222');
+    expect(verifies(rx.received[0]!)).toBe(true);
+  });
+});
