@@ -8,7 +8,13 @@ import { AppError } from '../http/errors.js';
  *
  * The tree: an element with only text is its trimmed text; an element with children or attributes
  * is an object (attributes as `@name`, text as `#text`); repeated siblings are arrays.
- * Namespace prefixes are dropped. Values are never type-converted.
+ * Namespace prefixes are dropped. Values are never type-converted. The five XML entities and
+ * numeric character references (`&#2361;`, `&#x939;`) are decoded, CDATA is plain text.
+ *
+ * An element named like an Object.prototype member (`__proto__`, `constructor`, `toString`…) is
+ * stored under `#name` (a key no XML name can produce), so it can never reach a prototype and the
+ * parser never refuses it; `elementName`/`treeKey` translate, and every reader of the tree
+ * (`xmlToParams`, the mapping paths in ./paths.ts) goes through them.
  */
 
 export type XmlValue = string | XmlObject | XmlValue[];
@@ -19,7 +25,29 @@ export interface XmlObject {
 export const ATTRIBUTE_PREFIX = '@';
 export const TEXT_KEY = '#text';
 const MAX_DEPTH = 100;
-const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+const RESERVED_NAMES = new Set([
+  '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable',
+  'toString', 'toLocaleString', 'valueOf', '__defineGetter__', '__defineSetter__', '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+/** The key under which the tree stores the element `name`. */
+export function treeKey(name: string): string {
+  return RESERVED_NAMES.has(name) ? `#${name}` : name;
+}
+
+/** The element name a tree key stands for (inverse of `treeKey`). */
+export function elementName(key: string): string {
+  return key.startsWith('#') && RESERVED_NAMES.has(key.slice(1)) ? key.slice(1) : key;
+}
+
+/**
+ * Only the XML entities by name. fast-xml-parser 5.12 takes a table here (its typings say
+ * boolean): the table replaces its HTML entity set, and any truthy value turns on numeric
+ * character references, which it otherwise leaves undecoded.
+ */
+const XML_ENTITIES = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' } as unknown as boolean;
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -32,10 +60,8 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   maxNestedTags: MAX_DEPTH,
-  // Element names that are JavaScript object properties are renamed rather than refused, so
-  // they are just unknown names (`toString` → `__toString`, `__proto__` → `!__proto__`).
-  strictReservedNames: false,
-  transformTagName: (name: string) => (PROTOTYPE_NAMES.has(name) ? `!${name}` : name),
+  htmlEntities: XML_ENTITIES,
+  transformTagName: treeKey,
 });
 
 /** `&name;` other than the five predefined entities and character references (outside CDATA). */
@@ -53,12 +79,16 @@ export function decodeXmlBytes(bytes: Uint8Array): string {
   }
 }
 
-/** Parse an XML document into `{rootName: tree}`. Throws AppError INVALID_XML (or 415 for a non-UTF-8 declaration). */
-export function parseXml(text: string): XmlObject {
+/**
+ * Parse an XML document into `{rootName: tree}`. Throws AppError INVALID_XML (or 415 for a
+ * non-UTF-8 declaration). `text: true` says the document is already text (e.g. a third-party
+ * response pasted into a JSON string), so its encoding declaration no longer describes any bytes.
+ */
+export function parseXml(text: string, opts: { text?: boolean } = {}): XmlObject {
   if (/<!DOCTYPE/i.test(text)) {
     throw new AppError('INVALID_XML', 'XML with a DOCTYPE is not accepted');
   }
-  const decl = /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/i.exec(text);
+  const decl = opts.text ? null : /^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/i.exec(text);
   if (decl && !/^(utf-?8|us-ascii)$/i.test(decl[1]!)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'XML must be encoded as UTF-8');
   }
@@ -102,7 +132,7 @@ export function xmlToParams(root: XmlValue): Record<string, unknown> {
   if (!isXmlObject(root)) return out;
   for (const [name, value] of Object.entries(root)) {
     if (name.startsWith(ATTRIBUTE_PREFIX) || name === TEXT_KEY) continue;
-    out[name] = elementValue(value);
+    out[elementName(name)] = elementValue(value);
   }
   return out;
 }
