@@ -1,6 +1,7 @@
 import type { Measurement, Scenario } from '../scenario.js';
 import { foundationScenarios } from './foundation.js';
+import { xmlMeasurements, xmlScenarios } from './xml.js';
 
 /** Every HTTP scenario and measurement `npm run bench` runs; each feature adds its own file. */
-export const scenarios: Scenario[] = [...foundationScenarios];
-export const measurements: Measurement[] = [];
+export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios];
+export const measurements: Measurement[] = [...xmlMeasurements];

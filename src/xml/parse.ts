@@ -62,6 +62,8 @@ const parser = new XMLParser({
   maxNestedTags: MAX_DEPTH,
   htmlEntities: XML_ENTITIES,
   transformTagName: treeKey,
+  // The parser trims text but not CDATA sections; one rule for both: text is trimmed.
+  tagValueProcessor: (_name: string, value: string) => value.trim(),
 });
 
 /** `&name;` other than the five predefined entities and character references (outside CDATA). */

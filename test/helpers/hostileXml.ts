@@ -17,8 +17,8 @@ const BAD_DIR = join(import.meta.dirname, '../../fixtures/mapping/bad');
 
 const GENERATED: Record<string, () => string> = {
   'quadratic-blowup': () =>
-    `<?xml version="1.0"?><!DOCTYPE kaboom [<!ENTITY a "${'a'.repeat(30_000)}">]><kaboom>${'&a;'.repeat(10_000)}</kaboom>`,
-  'deep-nesting-9000': () => `${'<a>'.repeat(9_000)}${'</a>'.repeat(9_000)}`,
+    `<?xml version="1.0"?><!DOCTYPE kaboom [<!ENTITY a "${'a'.repeat(25_000)}">]><kaboom>${'&a;'.repeat(8_000)}</kaboom>`,
+  'deep-nesting-8000': () => `${'<a>'.repeat(8_000)}${'</a>'.repeat(8_000)}`,
   'deep-nesting-100000': () => `${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}`,
   'attribute-1mb': () => `<request><method a="${'x'.repeat(1024 * 1024)}">getPauseStatusForCLI</method></request>`,
 };

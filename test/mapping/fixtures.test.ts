@@ -60,6 +60,7 @@ describe('mapping fixtures: hostile documents', () => {
       const res = await supertest(t.http)
         .post('/mapping/preview')
         .set('Content-Type', 'application/json')
+        .serialize((bytes: Buffer) => bytes as unknown as string) // send the bytes as they are, not JSON.stringify(Buffer)
         .send(previewBodyBytes(c.bytes, { '$flow.key.cli': 'lookup.cli' }));
       expect(res.status).toBe(c.status);
       expect(res.body.error.code).toBe(c.jsonCode);

@@ -1,0 +1,133 @@
+import supertest from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from './helpers/buildTestApp.js';
+import { comparable, parseXmlReply, type Json } from './helpers/xmlReply.js';
+
+/**
+ * JSON/XML parity (CONTRACT 1.1, 1.3): every webhook method — and /mapping/preview — gets the
+ * same request as a JSON, a form and an XML body, asks for a JSON and an XML reply, and must
+ * answer the same status and the same data in all six combinations. Each combination runs on a
+ * fresh app (same fake clock, same admin-API setup), so state-changing methods are compared on
+ * equal footing. A JSON reply is compared through `comparable()` (see test/helpers/xmlReply.ts:
+ * XML carries numbers as text and cannot tell "" from null); fields listed in `volatile` are
+ * random per request (ids) and are compared by presence only.
+ */
+
+type Value = string | { [name: string]: string };
+type Body = Record<string, Value>;
+
+interface Row {
+  title: string;
+  /** Prepare data through the admin API (or earlier calls) and return values the body needs. */
+  setup?: (t: TestApp) => Promise<Record<string, string>>;
+  /** The request parameters; nested objects are user-key objects (`key`). */
+  body: (ctx: Record<string, string>) => Body;
+  path?: string;
+  status: number;
+  volatile?: string[];
+}
+
+const HOOK = '/centraloutboundwebhook-v1/test/';
+
+const rows: Row[] = [
+  { title: 'a request without method', body: () => ({ cli: '9879964805' }), status: 400 },
+  { title: 'an unknown method', body: () => ({ method: 'noSuchMethod', cli: '9879964805' }), status: 400 },
+  {
+    title: '/mapping/preview of an XML document',
+    path: '/mapping/preview',
+    body: () => ({
+      document: '<r xmlns:m="urn:m"><m:a id="7"> A &amp; B </m:a><b/><c><i>1</i><i>2</i></c></r>',
+      mapping: JSON.stringify({ '$flow.key.a': 'r.a', '$flow.key.id': 'r.a.@id', '$flow.key.b': 'r.b', '$flow.key.i': 'r.c.i[1]', '$flow.key.x': 'r.x' }),
+    }),
+    status: 200,
+  },
+  {
+    title: '/mapping/preview with a malformed path',
+    path: '/mapping/preview',
+    body: () => ({ document: '<r/>', mapping: JSON.stringify({ '$flow.key.a': 'r..a' }) }),
+    status: 400,
+  },
+];
+
+type Encoding = 'json' | 'form' | 'xml';
+
+/** `/mapping/preview` takes its mapping as an object in JSON and XML, as JSON text in a form. */
+function encode(body: Body, encoding: Encoding, path: string): { type: string; data: string } {
+  const preview = path === '/mapping/preview';
+  switch (encoding) {
+    case 'json': {
+      const obj: Record<string, unknown> = { ...body };
+      if (preview && typeof body.mapping === 'string') obj.mapping = JSON.parse(body.mapping);
+      return { type: 'application/json', data: JSON.stringify(obj) };
+    }
+    case 'form': {
+      const form = new URLSearchParams();
+      for (const [name, value] of Object.entries(body)) {
+        if (typeof value === 'string') form.append(name, value);
+        else for (const [k, v] of Object.entries(value)) form.append(`${name}.${k}`, v);
+      }
+      return { type: 'application/x-www-form-urlencoded', data: form.toString() };
+    }
+    case 'xml': {
+      const parts = Object.entries(body).map(([name, value]) => {
+        if (preview && name === 'mapping' && typeof value === 'string') {
+          const entries = Object.entries(JSON.parse(value) as Record<string, string>);
+          return `<mapping>${entries.map(([k, v]) => `<entry name="${esc(k)}">${esc(v)}</entry>`).join('')}</mapping>`;
+        }
+        if (typeof value === 'string') return `<${name}>${esc(value)}</${name}>`;
+        return `<${name}>${Object.entries(value).map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('')}</${name}>`;
+      });
+      return { type: 'application/xml', data: `<?xml version="1.0" encoding="UTF-8"?><request>${parts.join('')}</request>` };
+    }
+  }
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+async function ask(row: Row, encoding: Encoding, reply: 'json' | 'xml'): Promise<{ status: number; data: Json }> {
+  const t = buildTestApp();
+  try {
+    const ctx = (await row.setup?.(t)) ?? {};
+    const path = row.path ?? HOOK;
+    const { type, data } = encode(row.body(ctx), encoding, path);
+    const res = await supertest(t.http)
+      .post(path)
+      .set('Content-Type', type)
+      .set('Accept', reply === 'xml' ? 'application/xml' : 'application/json')
+      .send(data);
+    expect(res.type, `${encoding} → ${reply}`).toBe(reply === 'xml' ? 'application/xml' : 'application/json');
+    const parsed = reply === 'xml' ? parseXmlReply(res.text) : comparable(res.body);
+    return { status: res.status, data: mask(parsed, row.volatile ?? []) };
+  } finally {
+    await t.close();
+  }
+}
+
+/** Replace volatile fields (dotted paths) by a marker saying whether they had a value. */
+function mask(data: Json, volatile: string[]): Json {
+  const copy = structuredClone(data);
+  for (const path of volatile) {
+    const names = path.split('.');
+    let node: Json = copy;
+    for (const n of names.slice(0, -1)) node = node && typeof node === 'object' && !Array.isArray(node) ? (node[n] ?? null) : null;
+    const last = names[names.length - 1]!;
+    if (node && typeof node === 'object' && !Array.isArray(node) && last in node) node[last] = node[last] === null ? null : '<volatile>';
+  }
+  return copy;
+}
+
+describe('JSON/XML parity', () => {
+  for (const row of rows) {
+    it(`when ${row.title} is sent as JSON, form and XML with JSON and XML replies, then all six answers agree`, async () => {
+      const reference = await ask(row, 'json', 'json');
+      expect(reference.status).toBe(row.status);
+      for (const encoding of ['json', 'form', 'xml'] as const) {
+        for (const reply of ['json', 'xml'] as const) {
+          if (encoding === 'json' && reply === 'json') continue;
+          const other = await ask(row, encoding, reply);
+          expect({ combination: `${encoding} → ${reply}`, ...other }).toEqual({ combination: `${encoding} → ${reply}`, ...reference });
+        }
+      }
+    });
+  }
+});
