@@ -28,10 +28,72 @@ interface Row {
 }
 
 const HOOK = '/centraloutboundwebhook-v1/test/';
+const CLI = '+919879964805';
+
+/** Call the admin API (loopback, no token) during setup; fails the test on an unexpected status. */
+async function admin(t: TestApp, verb: 'put' | 'post', path: string, body: object): Promise<Record<string, unknown>> {
+  const res = await supertest(t.http)[verb](`/admin/test${path}`).send(body);
+  if (res.status >= 300) throw new Error(`setup ${verb.toUpperCase()} ${path} → ${res.status} ${res.text}`);
+  return res.body as Record<string, unknown>;
+}
+
+const agent = (t: TestApp) => admin(t, 'put', `/agents/${encodeURIComponent(CLI)}`, { name: 'अनीता <Sharma> & "Co"', language: 'hi' });
 
 const rows: Row[] = [
   { title: 'a request without method', body: () => ({ cli: '9879964805' }), status: 400 },
   { title: 'an unknown method', body: () => ({ method: 'noSuchMethod', cli: '9879964805' }), status: 400 },
+  // updatePauseStatusForCLI (CONTRACT 2.1)
+  {
+    title: 'updatePauseStatusForCLI going on break with a reason',
+    setup: async (t) => (await agent(t), {}),
+    body: () => ({ method: 'updatePauseStatusForCLI', cli: '98799 64805', pause: 'true', reason: 'lunch' }),
+    status: 200,
+  },
+  {
+    title: 'updatePauseStatusForCLI asking for the state the agent already has',
+    setup: async (t) => (await agent(t), {}),
+    body: () => ({ method: 'updatePauseStatusForCLI', cli: '09879964805', pause: 'no' }),
+    status: 200,
+  },
+  {
+    title: 'updatePauseStatusForCLI for an unregistered agent',
+    body: () => ({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: 'true' }),
+    status: 404,
+  },
+  {
+    title: 'updatePauseStatusForCLI with a pause that is not a boolean',
+    setup: async (t) => (await agent(t), {}),
+    body: () => ({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: 'maybe' }),
+    status: 400,
+  },
+  // getPauseStatusForCLI (CONTRACT 2.2)
+  {
+    title: 'getPauseStatusForCLI of an agent on break',
+    setup: async (t) => {
+      await agent(t);
+      await admin(t, 'post', `/agents/${encodeURIComponent(CLI)}/pause`, { pause: true, reason: 'चाय' });
+      return {};
+    },
+    body: () => ({ method: 'getPauseStatusForCLI', cli: '+91 98799-64805' }),
+    status: 200,
+  },
+  {
+    title: 'getPauseStatusForCLI of an agent never changed',
+    setup: async (t) => (await admin(t, 'put', `/agents/${encodeURIComponent(CLI)}`, {}), {}),
+    body: () => ({ method: 'getPauseStatusForCLI', cli: '9879964805' }),
+    status: 200,
+  },
+  {
+    title: 'getPauseStatusForCLI of an unregistered agent',
+    body: () => ({ method: 'getPauseStatusForCLI', cli: '9879964805' }),
+    status: 404,
+  },
+  {
+    title: 'getPauseStatusForCLI with an invalid number',
+    body: () => ({ method: 'getPauseStatusForCLI', cli: '12' }),
+    status: 400,
+  },
+  // /mapping/preview (CONTRACT 5)
   {
     title: '/mapping/preview of an XML document',
     path: '/mapping/preview',
