@@ -5,6 +5,7 @@ import { createPauseFeature } from './pause/pause.feature.js';
 import { createIvrFeature } from './ivr/ivr.feature.js';
 import { createNotifyFeature } from './breaks/notify.feature.js';
 import { createMappingFeature } from './mapping/mapping.feature.js';
+import { createOutboundFeature } from './outbound/outbound.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
@@ -16,5 +17,11 @@ export function createFeatures(deps: AppDeps): Feature[] {
   const ivr = loadIvrCatalog(deps.config.IVR_DIR, deps.config.IVR_LANGUAGE);
   const pause = createPauseFeature(deps, ivr.languages);
   const notify = createNotifyFeature(deps);
-  return [pause.feature, createIvrFeature(deps, pause.service, ivr), createMappingFeature(), ...(notify ? [notify] : [])];
+  return [
+    pause.feature,
+    createIvrFeature(deps, pause.service, ivr),
+    createMappingFeature(),
+    createOutboundFeature(deps),
+    ...(notify ? [notify] : []),
+  ];
 }

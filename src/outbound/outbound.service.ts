@@ -1,0 +1,115 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../http/errors.js';
+import { secretsEqual } from '../http/access.js';
+import type { Stage } from '../http/routing.js';
+import { iso } from '../clock.js';
+import type { CallingWindow } from './callingWindow.js';
+import type { ClientsRepo, OutboundClient } from './clients.repo.js';
+import type { ContactView, OutboundRepo, StoredResponse } from './outbound.repo.js';
+
+export interface Credentials {
+  clientID: string;
+  securityID: string;
+}
+
+export interface CreateOutboundInput extends Credentials {
+  flowID: string;
+  delayMinutes: number;
+  numbers: string[];
+  idempotencyKey: string | undefined;
+}
+
+export type RequestStatus = 'scheduled' | 'dispatching' | 'done' | 'cancelled';
+
+export interface OutboundStatus {
+  obdReqID: string;
+  status: RequestStatus;
+  scheduledAt: string;
+  contacts: ContactView[];
+}
+
+// Compared against when the client is unknown, so both failures take the same time.
+const NO_SECRET = randomBytes(32).toString('hex');
+
+/** createOutbound, getOutboundStatus and cancelOutbound (CONTRACT 2.3, 2.4). */
+export class OutboundService {
+  constructor(
+    private readonly deps: Pick<AppDeps, 'clock' | 'metrics'>,
+    private readonly clients: ClientsRepo,
+    private readonly repo: OutboundRepo,
+    private readonly window: CallingWindow | undefined,
+    private readonly onScheduled: () => void,
+  ) {}
+
+  /** The client whose security ID this is, else 401; the comparison is constant-time. */
+  authenticate(stage: Stage, creds: Credentials): OutboundClient {
+    const client = this.clients.get(stage, creds.clientID);
+    const ok = secretsEqual(creds.securityID, client?.securityID ?? NO_SECRET);
+    if (!client || !ok) throw new AppError('UNAUTHORIZED', 'clientID or securityID is not valid');
+    return client;
+  }
+
+  /** The first response for this client's idempotency key within 24 h, if there is one. */
+  replay(stage: Stage, client: OutboundClient, key: string | undefined): StoredResponse | undefined {
+    return key === undefined ? undefined : this.repo.replay(stage, idempotencyScope(client), key, this.deps.clock.now());
+  }
+
+  requireFlow(client: OutboundClient, flowID: string): void {
+    if (!client.flows.includes(flowID)) throw new AppError('FLOW_NOT_FOUND', "flowID is not one of this client's flows", 'flowID');
+  }
+
+  create(stage: Stage, client: OutboundClient, input: Omit<CreateOutboundInput, keyof Credentials>): StoredResponse {
+    this.requireFlow(client, input.flowID);
+    const now = this.deps.clock.now();
+    const earliest = now + input.delayMinutes * 60_000;
+    const scheduledAt = this.window ? this.window.nextOpening(earliest) : earliest;
+    const reqID = randomBytes(12).toString('hex');
+    const phononUUID = randomUUID();
+    const response: StoredResponse = {
+      status: 200,
+      body: {
+        obdResponseCode: 200,
+        obdReqID: reqID,
+        obdPhononUUID: phononUUID,
+        scheduledAt: iso(scheduledAt),
+        contacts: input.numbers.length,
+      },
+    };
+    const idem = input.idempotencyKey === undefined ? undefined : { scope: idempotencyScope(client), key: input.idempotencyKey };
+    const result = this.repo.create(
+      { stage, reqID, clientID: client.clientID, flowID: input.flowID, phononUUID, scheduledAt, createdAt: now, numbers: input.numbers },
+      idem,
+      response,
+    );
+    if (result === response) {
+      this.deps.metrics.outboundScheduled.inc({ stage }, input.numbers.length);
+      if (scheduledAt <= now) this.onScheduled();
+    }
+    return result;
+  }
+
+  status(stage: Stage, client: OutboundClient, reqID: string): OutboundStatus {
+    const req = this.repo.getRequest(stage, reqID);
+    // Another client's request is as unknown as one that does not exist.
+    if (!req || req.client_id !== client.clientID) throw new AppError('NOT_FOUND', 'no outbound request with this obdReqID', 'obdReqID');
+    const contacts = this.repo.contacts(stage, reqID);
+    return { obdReqID: reqID, status: requestStatus(req.cancelled_at, contacts), scheduledAt: iso(req.scheduled_at), contacts };
+  }
+
+  cancel(stage: Stage, client: OutboundClient, reqID: string): OutboundStatus {
+    this.status(stage, client, reqID);
+    this.repo.cancel(stage, reqID, this.deps.clock.now());
+    return this.status(stage, client, reqID);
+  }
+}
+
+function idempotencyScope(client: OutboundClient): string {
+  return `createOutbound:${client.clientID}`;
+}
+
+function requestStatus(cancelledAt: number | null, contacts: ContactView[]): RequestStatus {
+  if (cancelledAt !== null) return 'cancelled';
+  if (contacts.every((c) => c.status !== 'scheduled')) return 'done';
+  return contacts.some((c) => c.attempts > 0 || c.status !== 'scheduled') ? 'dispatching' : 'scheduled';
+}

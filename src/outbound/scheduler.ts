@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../deps.js';
+import type { Stage } from '../http/routing.js';
+import type { CallingWindow } from './callingWindow.js';
+import type { Dialer, DialOutcome } from './dialer.js';
+import type { ClaimedContact, Completion, OutboundRepo, RequestRow } from './outbound.repo.js';
+
+export interface SchedulerOptions {
+  /** How often to look for due contacts when idle (real time; due-ness is the injected clock's). */
+  pollMs?: number;
+  /** Dispatches in flight at most. */
+  maxInFlight?: number;
+  /** Extra lease time beyond one dialer attempt's timeout before a claim counts as lost. */
+  leaseGraceMs?: number;
+  random?: () => number;
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 5 * 60_000;
+
+/** Exponential backoff with jitter: about base·2^(n-1), drawn from its upper half, capped. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * The durable scheduler. Due contacts are claimed in one `UPDATE … RETURNING` under a lease
+ * (owner + lease end), each claim counting an attempt; outcomes are written back only while the
+ * claim is still ours. A process that dies mid-dispatch leaves the contact 'scheduled' with a
+ * lease that runs out, so it is claimed again — with the same idempotency key — only when the
+ * dialer never confirmed it. Retries after 5xx/timeouts are rows with a later `due_at`, so a
+ * backoff survives a restart too.
+ */
+export class OutboundScheduler {
+  private readonly owner = randomUUID();
+  private readonly pollMs: number;
+  private readonly maxInFlight: number;
+  private readonly leaseMs: number;
+  private readonly random: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly requests = new Map<string, RequestRow | undefined>();
+  private pending: Completion[] = [];
+  private flushQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly deps: Pick<AppDeps, 'clock' | 'config' | 'logger' | 'metrics'>,
+    private readonly repo: OutboundRepo,
+    private readonly dialers: Record<Stage, Dialer>,
+    private readonly window: CallingWindow | undefined,
+    opts: SchedulerOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 200;
+    this.maxInFlight = opts.maxInFlight ?? 256;
+    this.leaseMs = deps.config.DIALER_TIMEOUT_MS + (opts.leaseGraceMs ?? 2_000);
+    this.random = opts.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake();
+  }
+
+  /** Look for due contacts now (after a request was scheduled, or a dispatch finished). */
+  wake(): void {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), 0);
+  }
+
+  /** Stop claiming, wait for the dispatches in flight, and record their outcomes. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.flush();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (!this.running) return;
+    if (this.pending.length > 0) this.flush();
+    let claimed = 0;
+    let limit = 0;
+    try {
+      const now = this.deps.clock.now();
+      if (!this.window || this.window.isOpen(now)) {
+        limit = this.maxInFlight - this.inFlight.size;
+        if (limit > 0) {
+          const batch = this.repo.claim(this.owner, now, now + this.leaseMs, limit);
+          claimed = batch.length;
+          this.requests.clear();
+          for (const c of batch) this.dispatch(c, now);
+        }
+      }
+    } catch (e) {
+      this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound claim failed');
+    }
+    // A full batch means more may be due: come back at once; otherwise poll.
+    if (this.running) this.timer = setTimeout(() => this.tick(), claimed > 0 && claimed === limit ? 0 : this.pollMs);
+  }
+
+  private dispatch(c: ClaimedContact, now: number): void {
+    this.deps.metrics.outboundDispatchLag.observe(Math.max(0, now - c.dueAt) / 1000);
+    const p = this.attempt(c).finally(() => {
+      this.inFlight.delete(p);
+      if (this.running && this.inFlight.size === this.maxInFlight - 1) this.wake();
+    });
+    this.inFlight.add(p);
+  }
+
+  private async attempt(c: ClaimedContact): Promise<void> {
+    const req = this.request(c.stage, c.reqID);
+    let outcome: DialOutcome;
+    if (!req) {
+      outcome = { kind: 'failed', error: 'request not found' };
+    } else {
+      try {
+        outcome = await this.dialers[c.stage].dial({
+          obdReqID: req.req_id,
+          obdPhononUUID: req.phonon_uuid,
+          clientID: req.client_id,
+          flowID: req.flow_id,
+          number: c.number,
+          attempt: c.attempts,
+          idempotencyKey: c.idempotencyKey,
+        });
+      } catch (e) {
+        outcome = { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
+      }
+    }
+    this.record(c, outcome);
+  }
+
+  private record(c: ClaimedContact, outcome: DialOutcome): void {
+    const now = this.deps.clock.now();
+    const { outboundDispatches } = this.deps.metrics;
+    if (outcome.kind === 'dispatched') {
+      this.pending.push({ kind: 'dispatched', contact: c, at: now });
+      outboundDispatches.inc({ stage: c.stage, result: 'dispatched' });
+    } else if (outcome.kind === 'retry' && c.attempts < this.deps.config.DIALER_MAX_ATTEMPTS) {
+      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + backoffDelay(c.attempts, this.random) });
+      outboundDispatches.inc({ stage: c.stage, result: 'retry' });
+    } else {
+      const error = outcome.kind === 'retry' ? `${outcome.error} (gave up after ${c.attempts} attempts)` : outcome.error;
+      this.pending.push({ kind: 'failed', contact: c, error });
+      outboundDispatches.inc({ stage: c.stage, result: 'failed' });
+    }
+    // Outcomes that arrive together are written in one transaction, right after this turn.
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const done = this.pending;
+    if (done.length === 0) return;
+    this.pending = [];
+    try {
+      this.repo.complete(this.owner, done);
+    } catch (e) {
+      // Kept and written again on the next tick (the contacts stay leased to this scheduler, so
+      // it never dials them twice); after a crash they are claimed again with the same keys.
+      this.pending = done.concat(this.pending);
+      this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound outcome not recorded');
+    }
+  }
+
+  private request(stage: Stage, reqID: string): RequestRow | undefined {
+    const key = `${stage}\u0000${reqID}`;
+    if (!this.requests.has(key)) this.requests.set(key, this.repo.getRequest(stage, reqID));
+    return this.requests.get(key);
+  }
+}
