@@ -109,7 +109,50 @@ const rows: Row[] = [
     body: () => ({ document: '<r/>', mapping: JSON.stringify({ '$flow.key.a': 'r..a' }) }),
     status: 400,
   },
+  {
+    title: 'createOutbound',
+    setup: async (t) => (await outboundClient(t), {}),
+    body: () => outboundCreate({ contactNumbers: '9879964805, 91997974 6666;98000-00001', delayMinutes: '5' }),
+    status: 200,
+    volatile: ['obdReqID', 'obdPhononUUID'],
+  },
+  {
+    title: 'createOutbound with invalid numbers',
+    setup: async (t) => (await outboundClient(t), {}),
+    body: () => outboundCreate({ contactNumbers: '9879964805, 12345;abc' }),
+    status: 400,
+  },
+  {
+    title: 'getOutboundStatus',
+    setup: outboundRequest,
+    body: (ctx) => ({ ...outboundAuth, method: 'getOutboundStatus', obdReqID: ctx.obdReqID! }),
+    status: 200,
+    volatile: ['obdReqID'],
+  },
+  {
+    title: 'cancelOutbound',
+    setup: outboundRequest,
+    body: (ctx) => ({ ...outboundAuth, method: 'cancelOutbound', obdReqID: ctx.obdReqID! }),
+    status: 200,
+    volatile: ['obdReqID'],
+  },
 ];
+
+const outboundAuth = { clientID: 'parity', securityID: 'p'.repeat(64) };
+
+function outboundCreate(extra: Body): Body {
+  return { method: 'createOutbound', apiVersion: '1.0', ...outboundAuth, flowID: 'PARITY01', ...extra };
+}
+
+async function outboundClient(t: TestApp): Promise<void> {
+  await supertest(t.http).put('/admin/test/clients/parity').send({ securityID: outboundAuth.securityID, flows: ['PARITY01'] }).expect(201);
+}
+
+async function outboundRequest(t: TestApp): Promise<Record<string, string>> {
+  await outboundClient(t);
+  const res = await supertest(t.http).post(HOOK).send(outboundCreate({ contactNumbers: '9879964805,9800000001', delayMinutes: '5' }));
+  return { obdReqID: res.body.obdReqID };
+}
 
 type Encoding = 'json' | 'form' | 'xml';
 
