@@ -44,8 +44,12 @@ export class PathError extends Error {}
 const MAX_PATH_LENGTH = 1024;
 const MAX_SEGMENTS = 64;
 const MAX_INDEX = 1_000_000;
-/** A name: no separators, brackets or whitespace, and not starting with `@`. */
-const NAME = /^[^.[\]@\s][^.[\]\s]*$/;
+/**
+ * A name: letters, digits, `_`, `-`, `$` and a namespace `:` (not first or last), so an XPath-like
+ * `/a/b` or a wildcard is refused with a reason instead of silently finding nothing.
+ */
+const NAME = /^[\p{L}\p{N}_$][\p{L}\p{M}\p{N}_$:-]*$/u;
+const NAME_RULE = 'names use letters, digits, _ - $ and a namespace prefix (ns:name), separated by dots, e.g. Envelope.Body.Code';
 const INDEX = /\[(\d{1,7})\]/y;
 
 /** Parse a path; throws PathError with a message saying what is wrong. */
@@ -62,12 +66,12 @@ function parseSegment(part: string, last: boolean): PathSegment {
   if (part.startsWith(ATTRIBUTE_PREFIX)) {
     if (!last) throw new PathError(`"${part}": an attribute (@name) can only be the last segment`);
     const written = part.slice(1);
-    if (!NAME.test(written)) throw new PathError(`"${part}" is not a valid attribute name`);
+    if (!validName(written)) throw new PathError(`"${part}" is not a valid attribute name; ${NAME_RULE}`);
     return { name: localName(written), written, indexes: [], attribute: true };
   }
   const bracket = part.indexOf('[');
   const written = bracket === -1 ? part : part.slice(0, bracket);
-  if (!NAME.test(written)) throw new PathError(`"${part}" is not a valid name`);
+  if (!validName(written)) throw new PathError(`"${part}" is not a valid name; ${NAME_RULE}`);
   const indexes: number[] = [];
   let at = written.length;
   while (at < part.length) {
@@ -82,9 +86,13 @@ function parseSegment(part: string, last: boolean): PathSegment {
   return { name: localName(written), written, indexes, attribute: false };
 }
 
+function validName(name: string): boolean {
+  return NAME.test(name) && !name.endsWith(':');
+}
+
 function localName(name: string): string {
   const colon = name.lastIndexOf(':');
-  return colon === -1 || colon === name.length - 1 ? name : name.slice(colon + 1);
+  return colon === -1 ? name : name.slice(colon + 1);
 }
 
 /** The text at `path` in the document, or null when there is none. */
