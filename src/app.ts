@@ -18,6 +18,8 @@ export interface App {
   features: Feature[];
   /** Start background work (scheduler, flushers). */
   start(): void;
+  /** The server stopped accepting: end long-lived responses (SSE) so in-flight requests can finish. */
+  closing(): void;
   /** Stop background work and flush what must be kept. */
   stop(): Promise<void>;
 }
@@ -72,6 +74,9 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
       if (started) return;
       started = true;
       for (const f of features) f.start?.();
+    },
+    closing() {
+      for (const f of features) f.closing?.();
     },
     async stop() {
       for (const f of [...features].reverse()) await f.stop?.();

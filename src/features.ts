@@ -6,6 +6,7 @@ import { createIvrFeature } from './ivr/ivr.feature.js';
 import { createNotifyFeature } from './breaks/notify.feature.js';
 import { createMappingFeature } from './mapping/mapping.feature.js';
 import { createOutboundFeature } from './outbound/outbound.feature.js';
+import { createBreaksFeature } from './breaks/breaks.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
@@ -16,10 +17,12 @@ export function createFeatures(deps: AppDeps): Feature[] {
   // IVR prompts and menus are checked here, so invalid data stops start-up with one line.
   const ivr = loadIvrCatalog(deps.config.IVR_DIR, deps.config.IVR_LANGUAGE);
   const pause = createPauseFeature(deps, ivr.languages);
+  const breaks = createBreaksFeature(deps, pause.service, ivr.reasons);
   const notify = createNotifyFeature(deps);
   return [
     pause.feature,
     createIvrFeature(deps, pause.service, ivr),
+    breaks.feature,
     createMappingFeature(),
     createOutboundFeature(deps),
     ...(notify ? [notify] : []),

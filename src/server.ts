@@ -69,9 +69,10 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
-  // Stop accepting; let requests in flight finish; drop idle keep-alive sockets.
+  // Stop accepting; let requests in flight finish; drop idle keep-alive sockets; end SSE streams.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  app.closing();
   await closed;
   await app.stop();
   db.close();

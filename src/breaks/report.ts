@@ -5,7 +5,8 @@
  * A break runs from the change that paused the agent (or changed the reason while paused) to the
  * next change; a reason change therefore closes one break and opens the next. A break still open
  * runs to `now`. Each break is clipped to the window [from, min(to, now)); one that does not
- * overlap it is not counted. Seconds are rounded to whole seconds after summing milliseconds.
+ * overlap it is not counted. Seconds per reason are rounded to whole seconds after summing
+ * milliseconds; the total is the sum of those, so a report's columns add up.
  */
 
 export interface BreakInterval {
@@ -92,13 +93,15 @@ export function summariseBreaks(
   return agents.map((a) => {
     const acc = byCli.get(a.cli);
     const onBreakNow = a.pause;
+    const byReason = Object.fromEntries([...(acc?.byReason ?? [])].sort(([x], [y]) => x.localeCompare(y)).map(([k, ms]) => [k, seconds(ms)]));
     return {
       cli: a.cli,
       name: a.name,
       breaks: acc?.count ?? 0,
-      totalBreakSeconds: seconds(acc?.totalMs ?? 0),
+      // The sum of the rounded parts, so the columns of a report always add up.
+      totalBreakSeconds: Object.values(byReason).reduce((x, y) => x + y, 0),
       longestBreakSeconds: seconds(acc?.longestMs ?? 0),
-      byReason: Object.fromEntries([...(acc?.byReason ?? [])].sort(([x], [y]) => x.localeCompare(y)).map(([k, ms]) => [k, seconds(ms)])),
+      byReason,
       onBreakNow,
       since: onBreakNow && a.since !== null ? new Date(a.since).toISOString() : null,
       overLimit: onBreakNow && a.since !== null && isOverLimit(a.since, a.reason, w.now, limitFor),

@@ -30,6 +30,11 @@ export interface Feature {
   routes?(router: Router): void;
   /** Start background work (schedulers, flushers); not called by tests that only need routes. */
   start?(): void;
+  /**
+   * The server stopped accepting connections: end long-lived responses (SSE streams) so the
+   * requests in flight can finish and shutdown is not held up. Called before `stop`.
+   */
+  closing?(): void;
   /** Stop background work and flush; awaited on graceful shutdown. */
   stop?(): Promise<void>;
 }

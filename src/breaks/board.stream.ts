@@ -1,0 +1,74 @@
+import type { Request, Response } from 'express';
+import type { EventBus, PauseChangeEvent } from '../events/bus.js';
+import type { Stage } from '../http/routing.js';
+import type { LimitFor } from './report.js';
+
+/**
+ * Server-Sent Events for the supervisor board: each committed pause change of the stage is sent
+ * as `event: pauseChange` with the bus event plus the limit of the new break. Writing never
+ * blocks the change: a client that stops reading (more than MAX_BUFFERED bytes unsent) is cut
+ * off and reconnects by itself. A comment every HEARTBEAT_MS keeps proxies from closing idle
+ * streams. `closeAll()` ends every stream when the server stops accepting, so shutdown is not held
+ * up by open boards.
+ */
+
+const HEARTBEAT_MS = 15_000;
+const MAX_BUFFERED = 1024 * 1024;
+
+export interface PauseChangeMessage extends PauseChangeEvent {
+  limitMinutes: number;
+}
+
+export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
+  const clients = new Set<{ stage: Stage; res: Response }>();
+
+  const onChange = (e: PauseChangeEvent) => {
+    if (clients.size === 0) return;
+    const msg: PauseChangeMessage = { ...e, limitMinutes: e.pause ? limitFor(e.reason) : 0 };
+    const frame = `event: pauseChange\ndata: ${JSON.stringify(msg)}\n\n`;
+    for (const c of clients) if (c.stage === e.stage) write(c.res, frame);
+  };
+
+  function write(res: Response, chunk: string): void {
+    if (res.writableLength > MAX_BUFFERED) {
+      res.destroy();
+      return;
+    }
+    res.write(chunk);
+  }
+
+  return {
+    /** Serve one stream until the client goes away. */
+    open(req: Request, res: Response, stage: Stage): void {
+      res.status(200).set({
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      res.flushHeaders();
+      // Reconnect after 2 s if the stream drops; the comment tells the browser the stream is live.
+      res.write('retry: 2000\n: connected\n\n');
+      const client = { stage, res };
+      if (clients.size === 0) bus.on('pauseChange', onChange);
+      clients.add(client);
+      const heartbeat = setInterval(() => write(res, ': ping\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      const done = () => {
+        clearInterval(heartbeat);
+        clients.delete(client);
+        if (clients.size === 0) bus.off('pauseChange', onChange);
+      };
+      req.on('close', done);
+      res.on('close', done);
+    },
+    get size(): number {
+      return clients.size;
+    },
+    closeAll(): void {
+      for (const c of [...clients]) c.res.end();
+    },
+  };
+}
+
+export type BoardStream = ReturnType<typeof createBoardStream>;
