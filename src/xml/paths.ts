@@ -13,6 +13,8 @@ import { ATTRIBUTE_PREFIX, TEXT_KEY, treeKey } from './parse.js';
  *   Response.Gather.@action        a last segment `@name` reads an attribute (JSON: the member
  *                                  `@name`, else `name`)
  *   soap:Envelope.soap:Body        namespace prefixes are ignored, in the path and the document
+ *   response.obdReqID              on a JSON reply of this service (no `response` member), the
+ *                                  leading `response` is skipped: one mapping for both formats
  *
  * The value is text: an element's trimmed text ('' for an empty element or one with only
  * attributes), a JSON string as is, numbers and booleans as JSON writes them. A path that leads
@@ -97,7 +99,25 @@ function localName(name: string): string {
 
 /** The text at `path` in the document, or null when there is none. */
 export function readPath(doc: MappedDocument, path: PathSegment[]): string | null {
-  let node: unknown = doc.root;
+  return walk(doc, doc.root, replyPath(doc, path));
+}
+
+/**
+ * This service's replies are `<response>…</response>` in XML and a bare object in JSON. On a JSON
+ * document without a `response` member, a leading `response` segment (without index) is
+ * skipped, so one mapping (`response.obdReqID`) reads a reply in either format.
+ */
+function replyPath(doc: MappedDocument, path: PathSegment[]): PathSegment[] {
+  const first = path[0];
+  if (doc.kind !== 'json' || path.length < 2 || first?.written !== REPLY_ROOT || first.indexes.length > 0) return path;
+  const root = Array.isArray(doc.root) ? doc.root[0] : doc.root;
+  return isObject(root) && memberOf('json', root, first) === undefined ? path.slice(1) : path;
+}
+
+const REPLY_ROOT = 'response';
+
+function walk(doc: MappedDocument, start: unknown, path: PathSegment[]): string | null {
+  let node = start;
   for (const seg of path) {
     if (Array.isArray(node)) node = node[0];
     if (!isObject(node)) return null;

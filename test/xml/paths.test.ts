@@ -130,6 +130,18 @@ describe('mapping paths: reading JSON', () => {
     expect(read(doc, 'ns:el.@id')).toBe('7');
     expect(read(doc, 'ns:el.@v')).toBe('w');
   });
+  it('when a JSON reply of this service is mapped with the XML reply path response.X, then the same mapping works', () => {
+    const reply = json({ obdResponseCode: 200, obdReqID: 'obd_1', contacts: [{ number: '+919879964805' }] });
+    expect(read(reply, 'response.obdReqID')).toBe('obd_1');
+    expect(read(reply, 'response.contacts[0].number')).toBe('+919879964805');
+    expect(read(reply, 'obdReqID')).toBe('obd_1');
+    expect(read(reply, 'response')).toBeNull();
+    expect(read(reply, 'responses.obdReqID')).toBeNull();
+    expect(read(reply, 'other.obdReqID')).toBeNull();
+    // A document that has a `response` member is read as written.
+    expect(read(json({ response: { id: 'in' }, id: 'out' }), 'response.id')).toBe('in');
+    expect(read(json({ response: { x: '1' }, id: 'out' }), 'response.id')).toBeNull();
+  });
   it('when the JSON document is a top-level array, then a path starts in its first element', () => {
     expect(read(json([{ a: '1' }]), 'a')).toBe('1');
   });
