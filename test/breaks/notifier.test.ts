@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import supertest from 'supertest';
 import { ChangeNotifier, type NotifierOptions } from '../../src/breaks/notifier.js';
 import { signNotification, signatureHeaders } from '../../src/breaks/notify.signature.js';
 import type { PauseChangeEvent } from '../../src/events/bus.js';
@@ -182,5 +183,50 @@ describe('events webhook feature', () => {
     expect(rx.received).toHaveLength(1);
     expect(JSON.parse(rx.received[0]!.body).cli).toBe('+919811112222');
     expect(verifies(rx.received[0]!)).toBe(true);
+  });
+
+  it('when a pause changes over the webhook while the receiver is down, then the change still succeeds at once', async () => {
+    const rx = await startReceiver([]);
+    await rx.close();
+    const t = buildTestApp({ EVENTS_WEBHOOK_URL: rx.url, EVENTS_WEBHOOK_SECRET: SECRET, PAUSE_CHANGES_PER_MINUTE: '0' }, { start: true });
+    try {
+      await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha' }).expect(201);
+      const r = await supertest(t.http)
+        .post('/centraloutboundwebhook-v1/test/')
+        .send({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: true, reason: 'lunch' });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ cli_pause_update: true, changed: true });
+      const status = await supertest(t.http).get('/admin/test/agents/9879964805').expect(200);
+      expect(status.body).toMatchObject({ pause: true, reason: 'lunch' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('when a pause changes over the webhook, then the receiver gets that change, signed', async () => {
+    const rx = await startReceiver([]);
+    receivers.push(rx);
+    const t = buildTestApp({ EVENTS_WEBHOOK_URL: rx.url, EVENTS_WEBHOOK_SECRET: SECRET, PAUSE_CHANGES_PER_MINUTE: '0' }, { start: true });
+    try {
+      await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha' }).expect(201);
+      await supertest(t.http)
+        .post('/centraloutboundwebhook-v1/test/')
+        .send({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: true, reason: 'lunch' })
+        .expect(200);
+      await until(() => rx.received.length === 1);
+      expect(verifies(rx.received[0]!)).toBe(true);
+      expect(JSON.parse(rx.received[0]!.body)).toMatchObject({
+        type: 'pause.changed',
+        stage: 'test',
+        at: '2026-01-15T10:00:00.000Z',
+        cli: '+919879964805',
+        name: 'Asha',
+        pause: true,
+        reason: 'lunch',
+        source: 'webhook',
+      });
+    } finally {
+      await t.close();
+    }
   });
 });
