@@ -2,7 +2,8 @@ import type { Measurement, Scenario } from '../scenario.js';
 import { foundationScenarios } from './foundation.js';
 import { xmlMeasurements, xmlScenarios } from './xml.js';
 import { outboundMeasurements, outboundScenarios } from './outbound.js';
+import { breaksMeasurements, breaksScenarios } from './breaks.js';
 
 /** Every HTTP scenario and measurement `npm run bench` runs; each feature adds its own file. */
-export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios, ...outboundScenarios];
-export const measurements: Measurement[] = [...xmlMeasurements, ...outboundMeasurements];
+export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios, ...outboundScenarios, ...breaksScenarios];
+export const measurements: Measurement[] = [...xmlMeasurements, ...outboundMeasurements, ...breaksMeasurements];

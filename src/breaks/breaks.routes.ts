@@ -52,7 +52,8 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
         const wantsCsv = format === 'csv' || (format === '' && req.accepts(['application/json', 'text/csv']) === 'text/csv' && !!req.headers.accept?.includes('text/csv'));
         if (wantsCsv) {
           res.locals.route = '/admin/:stage/reports/breaks';
-          const day = new Date(from).toISOString().slice(0, 10);
+          // Named after the window's first day in the contact centre's time zone.
+          const day = new Intl.DateTimeFormat('en-CA', { timeZone: config.CALLING_TZ }).format(from);
           res
             .status(200)
             .type('text/csv; charset=utf-8')
