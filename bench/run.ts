@@ -302,7 +302,7 @@ async function main(): Promise<number> {
     for (const m of chosenMeasurements) {
       log(`measurement ${m.name}`);
       try {
-        const values = await m.run();
+        const values = await m.run(ctx);
         measured.push({ name: m.name, ...values });
         process.stdout.write(`\n${m.name}\n${Object.entries(values).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
       } catch (e) {

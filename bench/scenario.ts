@@ -37,5 +37,6 @@ export interface Scenario {
 /** A non-HTTP measurement (scheduler drain, parse+map ops/s, report on a large database). */
 export interface Measurement {
   name: string;
-  run(): Promise<Record<string, number | string>>;
+  /** `ctx` reaches the service the runner started, for measurements that compare requests. */
+  run(ctx: BenchContext): Promise<Record<string, number | string>>;
 }
