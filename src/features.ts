@@ -7,6 +7,7 @@ import { createNotifyFeature } from './breaks/notify.feature.js';
 import { createMappingFeature } from './mapping/mapping.feature.js';
 import { createOutboundFeature } from './outbound/outbound.feature.js';
 import { createBreaksFeature } from './breaks/breaks.feature.js';
+import { userPrefsFeature } from './userprefs/userprefs.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
@@ -26,5 +27,6 @@ export function createFeatures(deps: AppDeps): Feature[] {
     createMappingFeature(),
     createOutboundFeature(deps),
     ...(notify ? [notify] : []),
+    userPrefsFeature(deps),
   ];
 }

@@ -43,6 +43,24 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    userPreferenceUpdates: new Counter({
+      name: 'user_preference_updates_total',
+      help: 'Successful updateUserPreferences calls by stage',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+    }),
+    shortUrlCreations: new Counter({
+      name: 'shorturl_creations_total',
+      help: 'Short-URL creation requests answered with a link, by result (created, existing)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    shortUrlRedirects: new Counter({
+      name: 'shorturl_redirects_total',
+      help: 'Short-link lookups by result (redirect, not_found, gone)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
 }
 
