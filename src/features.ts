@@ -8,6 +8,7 @@ import { createMappingFeature } from './mapping/mapping.feature.js';
 import { createOutboundFeature } from './outbound/outbound.feature.js';
 import { createBreaksFeature } from './breaks/breaks.feature.js';
 import { userPrefsFeature } from './userprefs/userprefs.feature.js';
+import { shortUrlFeature } from './shorturl/shorturl.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
@@ -28,5 +29,7 @@ export function createFeatures(deps: AppDeps): Feature[] {
     createOutboundFeature(deps),
     ...(notify ? [notify] : []),
     userPrefsFeature(deps),
+    // Last: its redirect route `/{code}` catches single-segment paths.
+    shortUrlFeature(deps),
   ];
 }

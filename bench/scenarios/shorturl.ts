@@ -1,0 +1,63 @@
+import type { Scenario } from '../scenario.js';
+
+/**
+ * Issue 5: the short-link redirect (the hot path: LRU cache, visits counted in memory), short-URL
+ * creation (a new link each request: token check, URL rules, one INSERT) and a user preference
+ * update (one upsert and the read-back in one transaction).
+ */
+
+const TOKEN = 'abcd1234';
+let redirectPath = '/';
+
+type Req = { body?: string | Buffer } & Record<string, unknown>;
+
+/** A fresh body per request, so creation measures inserts rather than find-if-exists. */
+function counterBody(make: (n: number) => unknown) {
+  let n = 0;
+  return (req: Req): Req => ({ ...req, body: JSON.stringify(make(n++)) });
+}
+
+export const shortUrlScenarios: Scenario[] = [
+  {
+    name: 'shorturl-redirect',
+    async setup(ctx) {
+      const r = (await ctx.call('POST', '/UrlShortner/phonon/shortUrl', { custToken: TOKEN, longUrl: 'https://example.com/landing?utm_source=bench' })) as {
+        shortUrl: string;
+      };
+      redirectPath = `/${r.shortUrl.split('/').pop()}`;
+    },
+    request: () => ({ method: 'GET', path: redirectPath }),
+    expectStatus: [302],
+    target: { ratio: 0.9 },
+  },
+  {
+    name: 'shorturl-create',
+    request: () => ({
+      method: 'POST',
+      path: '/UrlShortner/phonon/shortUrl',
+      headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: counterBody((n) => ({ custToken: TOKEN, longUrl: `https://example.com/item/${n}?ref=bench` })) as never }],
+    }),
+    target: { ratio: 0.5 },
+  },
+  {
+    name: 'userprefs-update',
+    request: () => ({
+      method: 'POST',
+      path: '/centraloutboundwebhook-v1/test/',
+      headers: { 'content-type': 'application/json' },
+      requests: [
+        {
+          setupRequest: counterBody((n) => ({
+            method: 'updateUserPreferences',
+            contactNumber: '9879964805',
+            accountID: 'bench',
+            // 100 keys in rotation: every request is a real upsert and the user stays under 200 keys.
+            key: { [`k${n % 100}`]: `value ${n}` },
+          })) as never,
+        },
+      ],
+    }),
+    target: { ratio: 0.6 },
+  },
+];

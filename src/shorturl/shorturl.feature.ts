@@ -1,0 +1,42 @@
+import type { AppDeps } from '../deps.js';
+import type { Feature } from '../webhook/registry.js';
+import { ShortUrlRepo } from './shorturl.repo.js';
+import { shortUrlRoutes } from './shorturl.routes.js';
+import { ownHostsOf } from './shorturl.rules.js';
+import { ShortUrlService, type ShortUrlServiceOptions } from './shorturl.service.js';
+import { TokenBook } from './tokens.js';
+import { VisitCounter } from './visitCounter.js';
+
+/** How often counted visits are written while running. */
+const FLUSH_INTERVAL_MS = 1_000;
+
+/**
+ * Short URLs (CONTRACT 3): creation, stats and the public redirect `/{code}`. Its redirect route
+ * catches single-segment paths, so this feature must be the last in `createFeatures()`.
+ */
+export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions = {}): Feature {
+  const { db, config, logger, clock, metrics } = deps;
+  const repo = new ShortUrlRepo(db);
+  const visits = new VisitCounter(
+    (batch) => repo.addVisits(batch),
+    (err) => logger.error({ errType: (err as Error)?.name, errCode: (err as { code?: string })?.code }, 'visit counts not written; kept for the next flush'),
+  );
+  const service = new ShortUrlService(repo, visits, clock, metrics, options);
+  const tokens = new TokenBook(config.SHORTURL_TOKENS, config.SHORTURL_BASE_URL);
+  const ownHosts = ownHostsOf([config.SHORTURL_BASE_URL, config.PUBLIC_BASE_URL, ...tokens.bases()]);
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    name: 'shorturl',
+    routes: (router) => shortUrlRoutes(router, { service, tokens, ownHosts, config, clock }),
+    start() {
+      timer ??= setInterval(() => visits.flush(), FLUSH_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      visits.flush();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { NextFunction, Request, Response, Router } from 'express';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Config } from '../config.js';
+import { rejection } from '../http/access.js';
+import { readBody } from '../http/body.js';
+import { AppError } from '../http/errors.js';
+import { Params } from '../http/params.js';
+import { handle, send } from '../http/respond.js';
+import { route } from '../http/routing.js';
+import type { Clock } from '../clock.js';
+import { checkLongUrl, checkSlug, parseIsoInstant, SLUG } from './shorturl.rules.js';
+import type { ShortUrlService } from './shorturl.service.js';
+import type { TokenBook, TokenEntry } from './tokens.js';
+
+export interface ShortUrlRouteDeps {
+  service: ShortUrlService;
+  tokens: TokenBook;
+  ownHosts: ReadonlySet<string>;
+  config: Config;
+  clock: Clock;
+}
+
+/** Blank optional fields (`customSlug=` in a form, `<expiresAt/>`) mean "not given". */
+const optional = (params: Params, name: string): string | undefined => {
+  const v = params.string(name);
+  return v === undefined || v.trim() === '' ? undefined : v;
+};
+
+const codeParam = (req: Request): string => (typeof req.params.code === 'string' ? req.params.code : '');
+
+/** Routes of CONTRACT 3. The redirect catches single-segment paths, so it is mounted last. */
+export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
+  const { service, tokens, ownHosts, config, clock } = deps;
+  const perMinute = config.SHORTURL_CREATES_PER_MINUTE;
+  const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
+
+  const authenticate = (params: Params): TokenEntry => {
+    const token = tokens.find(params.requireString('custToken', { max: 256 }));
+    if (!token) throw new AppError('UNAUTHORIZED', 'custToken is not valid', 'custToken');
+    return token;
+  };
+
+  route(router, '/UrlShortner/phonon/shortUrl', {
+    post: [
+      readBody(),
+      handle(async (req, res) => {
+        res.locals.failure = { shortUrl: null };
+        const params = Params.fromRequest(req, res);
+        const token = authenticate(params);
+        // Every authenticated attempt counts, valid or not, so the limit also bounds probing.
+        if (limiter) await limiter.consume(token.hash).catch((r: unknown) => Promise.reject(rejection(r, 'too many short URLs for this token, try again later')));
+        const longUrl = checkLongUrl(params.requireString('longUrl'), ownHosts);
+        const slugText = optional(params, 'customSlug');
+        const expiresText = optional(params, 'expiresAt');
+        const slug = slugText === undefined ? undefined : checkSlug(slugText);
+        const expiresAt = expiresText === undefined ? undefined : parseIsoInstant('expiresAt', expiresText);
+        if (expiresAt !== undefined && expiresAt <= clock.now()) throw new AppError('INVALID_PARAMETER', 'expiresAt must be in the future', 'expiresAt');
+        const link = service.create({ token, longUrl, slug, expiresAt });
+        send(req, res, 200, { shortUrl: link.shortUrl });
+      }),
+    ],
+  });
+
+  route(router, '/UrlShortner/phonon/stats/:code', {
+    get: handle((req, res) => {
+      const params = Params.fromRequest(req, res);
+      const given = params.requireString('custToken', { max: 256 });
+      const token = tokens.find(given);
+      const code = codeParam(req);
+      const stats = token && SLUG.test(code) ? service.stats(code, token) : undefined;
+      // Not the owner, a revoked token or no such link: one answer, so nothing can be probed.
+      if (!stats) throw new AppError('NOT_FOUND', 'no such short link for this token');
+      send(req, res, 200, { ...stats });
+    }),
+  });
+
+  const status = config.SHORTURL_REDIRECT_STATUS;
+  const redirect = (req: Request, res: Response, next: NextFunction): void => {
+    const code = codeParam(req);
+    // Anything that cannot be a code is left to the app's 404, as is an unknown code, so both
+    // get the very same reply and the redirect cannot be used to tell which codes exist.
+    if (!SLUG.test(code)) return next();
+    const found = service.resolve(code, req.method === 'GET');
+    if (found.kind === 'unknown') return next();
+    res.locals.route = '/:code';
+    if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
+    res.status(status);
+    res.setHeader('Location', found.longUrl);
+    // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
+    res.setHeader('Cache-Control', 'private, max-age=0');
+    res.end();
+  };
+  router.get('/:code', redirect);
+}

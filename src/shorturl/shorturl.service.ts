@@ -1,0 +1,123 @@
+import { iso, type Clock } from '../clock.js';
+import { AppError } from '../http/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { randomCode } from './code.js';
+import { LruCache } from './lruCache.js';
+import type { ShortUrlRepo } from './shorturl.repo.js';
+import type { TokenEntry } from './tokens.js';
+import type { VisitCounter } from './visitCounter.js';
+
+export interface CreateInput {
+  token: TokenEntry;
+  /** Already checked by `checkLongUrl`. */
+  longUrl: string;
+  /** Already checked by `checkSlug`. */
+  slug?: string;
+  /** Already checked to be in the future. */
+  expiresAt?: number;
+}
+
+/** What a redirect needs; links never change after creation, so a cached entry never goes stale. */
+interface CachedLink {
+  longUrl: string;
+  expiresAt: number | null;
+}
+
+export type Resolution = { kind: 'redirect'; longUrl: string } | { kind: 'gone' } | { kind: 'unknown' };
+
+export interface LinkStats {
+  shortUrl: string;
+  longUrl: string;
+  visits: number;
+  createdAt: string;
+  lastVisitAt: string | null;
+}
+
+export interface ShortUrlServiceOptions {
+  /** Links kept in memory for redirects. */
+  cacheSize?: number;
+  /** Code generator (tests inject collisions). */
+  newCode?: () => string;
+}
+
+const MAX_CODE_ATTEMPTS = 10;
+
+export class ShortUrlService {
+  private readonly cache: LruCache<string, CachedLink>;
+  private readonly newCode: () => string;
+
+  constructor(
+    private readonly repo: ShortUrlRepo,
+    private readonly visits: VisitCounter,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    options: ShortUrlServiceOptions = {},
+  ) {
+    this.cache = new LruCache(options.cacheSize ?? 10_000);
+    this.newCode = options.newCode ?? randomCode;
+  }
+
+  /**
+   * Create a link, or return the generated link of the same token + long URL + expiry.
+   * Uniqueness is left to the database: insert first, and on a conflict either the same link
+   * exists (return it), the slug is taken (409), or a generated code collided (try another).
+   */
+  create(input: CreateInput): { code: string; shortUrl: string; created: boolean } {
+    const { token, longUrl, slug } = input;
+    const expiresAt = input.expiresAt ?? null;
+    const createdAt = this.clock.now();
+    const shortUrl = (code: string) => `${token.base}/${code}`;
+    for (let attempt = 0; attempt < MAX_CODE_ATTEMPTS; attempt++) {
+      const code = slug ?? this.newCode();
+      if (this.repo.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt })) {
+        this.cache.set(code, { longUrl, expiresAt });
+        this.metrics.shortUrlCreations.inc({ result: 'created' });
+        return { code, shortUrl: shortUrl(code), created: true };
+      }
+      if (slug !== undefined) throw new AppError('SLUG_TAKEN', `customSlug "${slug}" is already in use`, 'customSlug');
+      const existing = this.repo.sameLink(token.hash, longUrl, expiresAt);
+      if (existing !== undefined) {
+        this.metrics.shortUrlCreations.inc({ result: 'existing' });
+        return { code: existing, shortUrl: shortUrl(existing), created: false };
+      }
+    }
+    throw new Error('could not find a free short code');
+  }
+
+  /** Where `/{code}` leads now; a GET (`countVisit`) that redirects counts one visit. */
+  resolve(code: string, countVisit: boolean): Resolution {
+    let link = this.cache.get(code);
+    if (!link) {
+      const row = this.repo.byCode(code);
+      if (!row) {
+        this.metrics.shortUrlRedirects.inc({ result: 'not_found' });
+        return { kind: 'unknown' };
+      }
+      link = { longUrl: row.longUrl, expiresAt: row.expiresAt };
+      this.cache.set(code, link);
+    }
+    const now = this.clock.now();
+    if (link.expiresAt !== null && now >= link.expiresAt) {
+      this.metrics.shortUrlRedirects.inc({ result: 'gone' });
+      return { kind: 'gone' };
+    }
+    if (countVisit) this.visits.record(code, now);
+    this.metrics.shortUrlRedirects.inc({ result: 'redirect' });
+    return { kind: 'redirect', longUrl: link.longUrl };
+  }
+
+  /** Stats of a link for the token that created it; undefined for anyone else, as for no link. */
+  stats(code: string, token: TokenEntry): LinkStats | undefined {
+    const row = this.repo.byCode(code);
+    if (!row || row.tokenHash !== token.hash) return undefined;
+    const pending = this.visits.pendingFor(code);
+    const lastVisitAt = Math.max(row.lastVisitAt ?? 0, pending?.lastAt ?? 0);
+    return {
+      shortUrl: `${token.base}/${row.code}`,
+      longUrl: row.longUrl,
+      visits: row.visits + (pending?.count ?? 0),
+      createdAt: iso(row.createdAt),
+      lastVisitAt: lastVisitAt > 0 ? iso(lastVisitAt) : null,
+    };
+  }
+}
