@@ -46,6 +46,10 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
       });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       res.flushHeaders();
       // Reconnect after 2 s if the stream drops; the comment tells the browser the stream is live.
       res.write('retry: 2000\n: connected\n\n');

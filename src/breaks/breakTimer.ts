@@ -55,19 +55,22 @@ export function createBreakTimer(deps: AppDeps, breaks: BreaksService, pause: Pa
     return resumed;
   }
 
+  /** One pass; returns how many agents were returned to available. Concurrent calls share a pass. */
+  function sweep(): Promise<number> {
+    sweeping ??= sweepOnce().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  }
+
+  function tick(): void {
+    sweep().catch((e: unknown) => logger.error({ errType: (e as Error)?.name }, 'break timer sweep failed'));
+  }
+
   return {
-    /** One pass; returns how many agents were returned to available. Concurrent calls share a pass. */
-    sweep(): Promise<number> {
-      sweeping ??= sweepOnce().finally(() => {
-        sweeping = undefined;
-      });
-      return sweeping;
-    },
+    sweep,
     start(): void {
       if (!breaks.hasLimits || timer) return;
-      const tick = () => {
-        this.sweep().catch((e: unknown) => logger.error({ errType: (e as Error)?.name }, 'break timer sweep failed'));
-      };
       tick();
       timer = setInterval(tick, SWEEP_EVERY_MS);
       timer.unref();

@@ -66,6 +66,17 @@ describe('break timers', () => {
     ]);
   });
 
+  it('when the service starts with a break already past its limit, then starting it resumes the agent without waiting', async () => {
+    build({ MAX_BREAK_MINUTES: '30', AUTO_RESUME: 'true' });
+    await onBreak();
+    t.clock.advance(90 * MIN);
+    t.app.start();
+    const end = Date.now() + 5_000;
+    while ((await status()).pause && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(await status()).toMatchObject({ pause: false });
+    expect((await events()).at(-1)).toMatchObject({ pause: false, source: 'auto', at: '2026-01-15T11:30:00.000Z' });
+  });
+
   it('when the reason has its own limit in ivr/menus.json, then that limit applies instead of the global one', async () => {
     build({ MAX_BREAK_MINUTES: '120', AUTO_RESUME: 'true' });
     await onBreak('tea'); // 15 minutes in ivr/menus.json
