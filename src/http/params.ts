@@ -16,6 +16,8 @@ interface Slot {
   value: unknown;
   /** How many times the name was given within one source. */
   count: number;
+  /** Every value given under the name, in order (for list parameters). */
+  values: unknown[];
 }
 
 const PARAM_PREFIXES = ['$flow.key.', '$flow.syskey.', '$user.syskey.'];
@@ -34,8 +36,10 @@ export class Params {
         const userKey = stripPrefix(name, USER_KEY_PREFIXES, false);
         const [map, id] = userKey !== undefined ? [keys, userKey] : [params, shortName(name)];
         const seen = map.get(id);
-        if (seen) seen.count++;
-        else map.set(id, { name, value, count: 1 });
+        if (seen) {
+          seen.count++;
+          seen.values.push(value);
+        } else map.set(id, { name, value, count: 1, values: [value] });
       }
       for (const [id, slot] of params) this.params.set(id, slot);
       for (const [id, slot] of keys) this.keys.set(id, slot);
@@ -61,6 +65,16 @@ export class Params {
     if (!slot) return undefined;
     if (slot.count > 1) throw invalid(name, `${name} was given more than once`);
     return slot.value;
+  }
+
+  /**
+   * A list parameter: one value as given (a JSON array, repeated XML elements, one text), or the
+   * values of a form field or query parameter repeated in the same source, as an array.
+   */
+  list(name: string): unknown {
+    const slot = this.params.get(name.toLowerCase());
+    if (!slot) return undefined;
+    return slot.count > 1 ? slot.values : slot.value;
   }
 
   /** A scalar as text; undefined when absent or JSON null. */

@@ -28,7 +28,7 @@ export function clientsRoutes(router: Router, clients: ClientsRepo, clock: Clock
           const params = Params.fromRequest(req, res);
           const securityID = params.requireString('securityID');
           if (!SECURITY_ID.test(securityID)) throw invalid('securityID', 'securityID must be 64 printable ASCII characters without spaces');
-          const flows = flowList(params.raw('flows'));
+          const flows = flowList(params.list('flows'));
           const { created, client } = clients.put(stage, clientID, securityID, flows, clock.now());
           send(req, res, created ? 201 : 200, view(client));
         }),

@@ -21,7 +21,8 @@ export type DialOutcome = { kind: 'dispatched' } | { kind: 'retry'; error: strin
 
 /** One attempt to hand a contact to the telephony platform; retries are the scheduler's job. */
 export interface Dialer {
-  dial(request: DialRequest): Promise<DialOutcome>;
+  /** `signal` aborts the attempt when the service must stop before the dialer answers. */
+  dial(request: DialRequest, signal?: AbortSignal): Promise<DialOutcome>;
 }
 
 /** The built-in dialer (no DIALER_URL, and always on the `test` stage): confirms at once. */

@@ -22,7 +22,7 @@ export class HttpDialer implements Dialer {
     this.url = u.toString();
   }
 
-  async dial(request: DialRequest): Promise<DialOutcome> {
+  async dial(request: DialRequest, stop?: AbortSignal): Promise<DialOutcome> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -30,13 +30,19 @@ export class HttpDialer implements Dialer {
       'user-agent': 'central-webhooks-dialer',
     };
     if (this.authorization) headers.authorization = this.authorization;
+    // One controller per attempt for both the timeout and a shutdown, so nothing stays attached
+    // to the long-lived stop signal once the attempt is over.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(new DOMException('dialer timeout', 'TimeoutError')), this.timeoutMs);
+    const onStop = () => attempt.abort(new DOMException('service stopping', 'AbortError'));
+    stop?.addEventListener('abort', onStop, { once: true });
     try {
       const res = await fetch(this.url, {
         method: 'POST',
         headers,
         body: JSON.stringify(request),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: attempt.signal,
       });
       // Read the body so the connection can be reused; the same timeout covers it.
       await res.arrayBuffer();
@@ -45,6 +51,9 @@ export class HttpDialer implements Dialer {
       return { kind: 'failed', error: `dialer refused with HTTP ${res.status}` };
     } catch (e) {
       return { kind: 'retry', error: describe(e, this.timeoutMs) };
+    } finally {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
 }
@@ -52,6 +61,7 @@ export class HttpDialer implements Dialer {
 function describe(e: unknown, timeoutMs: number): string {
   const err = e as { name?: string; cause?: { code?: string; name?: string } };
   if (err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError') return `dialer did not answer within ${timeoutMs} ms`;
+  if (err?.name === 'AbortError') return 'dispatch interrupted by shutdown before the dialer answered';
   const code = err?.cause?.code;
   return code ? `dialer connection failed (${code})` : 'dialer connection failed';
 }

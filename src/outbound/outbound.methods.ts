@@ -29,7 +29,7 @@ export function outboundMethods(service: OutboundService, config: Config): Webho
         if (first) return first;
         service.requireFlow(client, flowID);
         const delayMinutes = params.int('delayMinutes', { min: 0, max: MAX_DELAY_MINUTES }) ?? 0;
-        const numbers = parseContactNumbers(params.raw('contactNumbers'), config.DEFAULT_REGION);
+        const numbers = parseContactNumbers(params.list('contactNumbers'), config.DEFAULT_REGION);
         return service.create(stage, client, { flowID, delayMinutes, numbers, idempotencyKey });
       }),
   };

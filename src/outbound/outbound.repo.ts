@@ -66,6 +66,7 @@ export class OutboundRepo {
   private readonly insertContact;
   private readonly findKey;
   private readonly putKey;
+  private readonly purgeKeys;
   private readonly getRequestStmt;
   private readonly contactsStmt;
   private readonly cancelRequestStmt;
@@ -96,6 +97,8 @@ export class OutboundRepo {
        ON CONFLICT (stage, scope, key) DO UPDATE SET status = excluded.status, response = excluded.response,
          created_at = excluded.created_at`,
     );
+    // Records live 24 h (001_service.sql); expired ones go as new ones come, through the created_at index.
+    this.purgeKeys = db.prepare('DELETE FROM idempotency_keys WHERE created_at <= ?');
     this.getRequestStmt = db.prepare<[Stage, string], RequestRow>('SELECT * FROM outbound_requests WHERE stage = ? AND req_id = ?');
     this.contactsStmt = db.prepare<[Stage, string], { number: string; status: ContactStatus; attempts: number; last_error: string | null }>(
       'SELECT number, status, attempts, last_error FROM outbound_contacts WHERE stage = ? AND req_id = ? ORDER BY seq',
@@ -143,7 +146,10 @@ export class OutboundRepo {
         req.numbers.forEach((n, i) => {
           this.insertContact.run(req.stage, req.reqID, i, n, req.scheduledAt, `${req.reqID}-${i}`);
         });
-        if (idem) this.putKey.run(req.stage, idem.scope, idem.key, response.status, JSON.stringify(response.body), req.createdAt);
+        if (idem) {
+          this.purgeKeys.run(req.createdAt - IDEMPOTENCY_TTL_MS);
+          this.putKey.run(req.stage, idem.scope, idem.key, response.status, JSON.stringify(response.body), req.createdAt);
+        }
         return response;
       },
     );

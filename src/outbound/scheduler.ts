@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
@@ -12,6 +13,8 @@ export interface SchedulerOptions {
   maxInFlight?: number;
   /** Extra lease time beyond one dialer attempt's timeout before a claim counts as lost. */
   leaseGraceMs?: number;
+  /** How long stop() waits for dialers to answer before it interrupts them (shutdown must end within 10 s). */
+  stopWaitMs?: number;
   random?: () => number;
 }
 
@@ -38,6 +41,8 @@ export class OutboundScheduler {
   private readonly maxInFlight: number;
   private readonly leaseMs: number;
   private readonly random: () => number;
+  private readonly stopWaitMs: number;
+  private readonly interrupt = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly requests = new Map<string, RequestRow | undefined>();
   private pending: Completion[] = [];
@@ -56,6 +61,9 @@ export class OutboundScheduler {
     this.maxInFlight = opts.maxInFlight ?? 256;
     this.leaseMs = deps.config.DIALER_TIMEOUT_MS + (opts.leaseGraceMs ?? 2_000);
     this.random = opts.random ?? Math.random;
+    this.stopWaitMs = opts.stopWaitMs ?? 5_000;
+    // Every dispatch in flight listens for the interruption.
+    setMaxListeners(0, this.interrupt.signal);
   }
 
   start(): void {
@@ -71,10 +79,21 @@ export class OutboundScheduler {
     this.timer = setTimeout(() => this.tick(), 0);
   }
 
-  /** Stop claiming, wait for the dispatches in flight, and record their outcomes. */
+  /**
+   * Stop claiming, wait for the dispatches in flight and record their outcomes. A dialer that has
+   * not answered within `stopWaitMs` is interrupted: that attempt counts as unconfirmed and is
+   * retried, with the same idempotency key, after the next start.
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.stopWaitMs)));
+      await Promise.race([Promise.allSettled([...this.inFlight]), waited]);
+      clearTimeout(timer);
+      this.interrupt.abort();
+    }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     this.flush();
   }
@@ -127,7 +146,7 @@ export class OutboundScheduler {
           number: c.number,
           attempt: c.attempts,
           idempotencyKey: c.idempotencyKey,
-        });
+        }, this.interrupt.signal);
       } catch (e) {
         outcome = { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
       }

@@ -114,6 +114,26 @@ describe('createOutbound', () => {
     expect(form.body.contacts).toBe(2);
   });
 
+  it('when contactNumbers is a repeated form field or XML <item> children, then each value is one number', async () => {
+    const { contactNumbers: _one, ...rest } = createBody();
+    const form = new URLSearchParams(rest as Record<string, string>);
+    for (const n of ['9879964805', '98000 00002', '+91 98000-00003']) form.append('contactNumbers', n);
+    const res = await supertest(t.http).post('/centraloutboundwebhook-v1/prod/').type('form').send(form.toString());
+    expect(res.status).toBe(200);
+    expect(res.body.contacts).toBe(3);
+    const xml = await supertest(t.http)
+      .post('/centraloutboundwebhook-v1/prod/')
+      .set('Content-Type', 'application/xml')
+      .set('Accept', 'application/json')
+      .send(
+        `<request><method>createOutbound</method><apiVersion>1.0</apiVersion><clientID>${CLIENT_ID}</clientID>` +
+          `<securityID>${SECURITY_ID}</securityID><flowID>${FLOW_ID}</flowID>` +
+          '<contactNumbers><item>9879964805</item><item>12345</item></contactNumbers></request>',
+      );
+    expect(xml.status).toBe(400);
+    expect(xml.body.error.invalid).toEqual(['12345']);
+  });
+
   it('when parameters use Central flow variable names, then they are understood', async () => {
     const res = await webhook(t, {
       method: 'createOutbound',
@@ -235,6 +255,14 @@ describe('createOutbound', () => {
     t.clock.advance(24 * 60 * 60 * 1000 + 1);
     const later = await webhook(t, createBody()).set('Idempotency-Key', 'order-42');
     expect(later.body.obdReqID).not.toBe(first.body.obdReqID);
+  });
+
+  it('when idempotency records are older than 24 h, then they are removed as new ones are stored', async () => {
+    await webhook(t, createBody()).set('Idempotency-Key', 'old-1');
+    await webhook(t, createBody()).set('Idempotency-Key', 'old-2');
+    t.clock.advance(24 * 60 * 60 * 1000);
+    await webhook(t, createBody()).set('Idempotency-Key', 'new-1');
+    expect(t.db.prepare('SELECT key FROM idempotency_keys ORDER BY key').pluck().all()).toEqual(['new-1']);
   });
 
   it('when requestRef is given, then it works as the idempotency key, per client', async () => {

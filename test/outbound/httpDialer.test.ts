@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpDialer } from '../../src/outbound/httpDialer.js';
+import { createOutboundFeature } from '../../src/outbound/outbound.feature.js';
 import type { DialRequest } from '../../src/outbound/dialer.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { createBody, eventually, registerClient, statusBody, webhook, CLIENT_ID, FLOW_ID } from './outboundHelpers.js';
@@ -149,5 +150,30 @@ describe('dispatch through DIALER_URL with retries', () => {
     expect(p.received).toHaveLength(1); // the fake clock has not moved: the backoff (≥ 0.5 s) is not over
     app.clock.advance(1_000);
     await eventually(() => expect(p.received).toHaveLength(2));
+  });
+});
+
+describe('graceful stop with a dialer that does not answer', () => {
+  it('when the service stops while the dialer hangs, then the attempt is interrupted after the stop wait and left to retry', async () => {
+    const p = await platform(() => 'hang');
+    const t = buildTestApp(
+      { DIALER_URL: p.url, DIALER_TIMEOUT_MS: '60000' },
+      { start: true, features: (deps) => [createOutboundFeature(deps, { stopWaitMs: 300 })] },
+    );
+    let closed = false;
+    try {
+      await registerClient(t);
+      const created = await webhook(t, createBody({ contactNumbers: ['9879964805'] }));
+      await eventually(() => expect(p.received).toHaveLength(1));
+      const started = Date.now();
+      await t.app.stop();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const row = t.db.prepare('SELECT status, attempts, last_error AS lastError, lease_owner AS owner FROM outbound_contacts WHERE req_id = ?').get(created.body.obdReqID);
+      expect(row).toEqual({ status: 'scheduled', attempts: 1, lastError: 'dispatch interrupted by shutdown before the dialer answered', owner: null });
+      await t.close();
+      closed = true;
+    } finally {
+      if (!closed) await t.close();
+    }
   });
 });
