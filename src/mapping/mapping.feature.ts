@@ -3,7 +3,7 @@ import { handle, send } from '../http/respond.js';
 import { route } from '../http/routing.js';
 import type { Feature } from '../webhook/registry.js';
 import { readPreviewRequest } from './preview.request.js';
-import { compileMapping, previewMapping } from './preview.service.js';
+import { compileMapping, parseDocument, previewMapping } from './preview.service.js';
 
 /** `POST /mapping/preview` (CONTRACT 5): try a response mapping on a pasted document. */
 export function createMappingFeature(): Feature {
@@ -15,7 +15,9 @@ export function createMappingFeature(): Feature {
           readBody(),
           handle((req, res) => {
             const { document, mapping } = readPreviewRequest(res.locals.input);
-            send(req, res, 200, { ...previewMapping(document, compileMapping(mapping)) });
+            const paths = compileMapping(mapping);
+            const doc = typeof document === 'string' ? parseDocument(document) : document;
+            send(req, res, 200, { ...previewMapping(doc, paths) });
           }),
         ],
       });

@@ -2,7 +2,6 @@ import { invalid, missing } from '../http/errors.js';
 import type { RequestInput } from '../http/body.js';
 import { ATTRIBUTE_PREFIX, TEXT_KEY, elementName, isXmlObject, textOf, type XmlValue } from '../xml/parse.js';
 import type { MappedDocument } from '../xml/paths.js';
-import { parseDocument } from './preview.service.js';
 
 /**
  * What a `/mapping/preview` request asks for, from any body type:
@@ -15,7 +14,8 @@ import { parseDocument } from './preview.service.js';
  *   (`<city>path</city>`) works too. `<entry name="…">` is how replies write such names.
  */
 export interface PreviewRequest {
-  document: MappedDocument;
+  /** Document text still to be parsed (after the paths are checked), or an already-read tree. */
+  document: string | MappedDocument;
   mapping: [string, unknown][];
 }
 
@@ -35,8 +35,8 @@ export function readPreviewRequest(input: RequestInput | undefined): PreviewRequ
 function fromJson(fields: Record<string, unknown>): PreviewRequest {
   const doc = own(fields, 'document');
   const mapping = own(fields, 'mapping');
-  let document: MappedDocument;
-  if (typeof doc === 'string') document = parseText(doc);
+  let document: string | MappedDocument;
+  if (typeof doc === 'string') document = documentText(doc);
   else if (typeof doc === 'object' && doc !== null) document = { kind: 'json', root: doc };
   else if (doc === undefined || doc === null) throw missing('document');
   else throw invalid('document', 'document must be the XML or JSON text of the response');
@@ -54,7 +54,7 @@ function fromForm(fields: [string, string][]): PreviewRequest {
     if (values.length === 0 || values[0]!.trim() === '') throw missing(name);
     return values[0]!;
   };
-  const document = parseText(one('document'));
+  const document = documentText(one('document'));
   let mapping: unknown;
   try {
     mapping = JSON.parse(one('mapping'));
@@ -73,7 +73,7 @@ function fromXml(root: XmlValue | undefined): PreviewRequest {
   if (docNode === undefined) throw missing('document');
   if (Array.isArray(docNode)) throw invalid('document', 'document was given more than once');
   const inline = inlineDocument(docNode);
-  const document = inline ?? parseText(textOf(docNode) ?? '');
+  const document = inline ?? documentText(textOf(docNode) ?? '');
   if (mapNode === undefined) throw missing('mapping');
   if (Array.isArray(mapNode)) throw invalid('mapping', 'mapping was given more than once');
   return { document, mapping: xmlMapping(mapNode) };
@@ -108,9 +108,9 @@ function xmlMapping(node: XmlValue): [string, unknown][] {
   return [...out];
 }
 
-function parseText(text: string): MappedDocument {
+function documentText(text: string): string {
   if (text.trim() === '') throw missing('document');
-  return parseDocument(text);
+  return text;
 }
 
 function own(obj: Record<string, unknown>, key: string): unknown {

@@ -131,6 +131,11 @@ describe('POST /mapping/preview', () => {
     expect(res.body.error.message).toContain('$flow.key.bad');
   });
 
+  it('when both the document and a path are bad, then the path is reported first', async () => {
+    const res = await preview().send({ document: '<r><unclosed></r>', mapping: { '$flow.key.bad': 'r[' } });
+    expect(res.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: '$flow.key.bad' });
+  });
+
   it('when a path is not a string, then 400 INVALID_PARAMETER naming the variable', async () => {
     const res = await preview().send({ document: '<r/>', mapping: { '$flow.key.n': 5 } });
     expect(res.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: '$flow.key.n' });
