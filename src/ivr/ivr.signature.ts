@@ -21,21 +21,14 @@ export function twilioSignature(authToken: string, url: string, params: FormPara
 
 /** Twilio's SDK also accepts the URL with the scheme's default port added or removed. */
 function portVariants(url: string): string[] {
-  const out = [url];
-  try {
-    const u = new URL(url);
-    const dflt = u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : undefined;
-    if (!dflt) return out;
-    if (u.port === '') {
-      const i = url.indexOf(u.host) + u.host.length;
-      out.push(`${url.slice(0, i)}:${dflt}${url.slice(i)}`);
-    } else if (u.port === dflt) {
-      out.push(url.replace(`${u.hostname}:${dflt}`, u.hostname));
-    }
-  } catch {
-    // Not a URL: only the string as given can match.
-  }
-  return out;
+  // Textual, because URL parsing drops a default port and so cannot tell the two spellings apart.
+  const m = /^(https?):\/\/([^/?#:]+)(?::(\d+))?(.*)$/i.exec(url);
+  if (!m) return [url];
+  const [, scheme, host, port, rest] = m;
+  const dflt = scheme!.toLowerCase() === 'https' ? '443' : '80';
+  if (port === undefined) return [url, `${scheme}://${host}:${dflt}${rest}`];
+  if (port === dflt) return [url, `${scheme}://${host}${rest}`];
+  return [url];
 }
 
 export function verifyTwilio(authToken: string, url: string, params: FormParams, header: string | undefined): boolean {

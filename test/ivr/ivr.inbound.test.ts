@@ -67,6 +67,16 @@ describe('inbound IVR, toggle mode', () => {
     expect(tableCounts(t.db)).toEqual(before);
   });
 
+  it('when the request is not a call at all, then the status of 1.1 comes back in XML', async () => {
+    const big = await api().post('/ivr/test/inbound').type('form').send(`From=${'9'.repeat(70 * 1024)}`);
+    expect(big.status).toBe(413);
+    expect(big.type).toBe('application/xml');
+    expect(big.text).toContain('<code>PAYLOAD_TOO_LARGE</code>');
+    const put = await api().put('/ivr/test/inbound');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toContain('POST');
+  });
+
   it('when the agent name holds XML characters, then the reply escapes them and still parses', async () => {
     await register({ name: `<Ravi & "Sons"> 'x'` });
     const r = await api().post('/ivr/test/inbound').type('form').send({ CallSid: 'CAx', From: CLI });
