@@ -3,7 +3,8 @@ import { foundationScenarios } from './foundation.js';
 import { xmlMeasurements, xmlScenarios } from './xml.js';
 import { outboundMeasurements, outboundScenarios } from './outbound.js';
 import { breaksMeasurements, breaksScenarios } from './breaks.js';
+import { pauseScenarios } from './pause.js';
 
 /** Every HTTP scenario and measurement `npm run bench` runs; each feature adds its own file. */
-export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios, ...outboundScenarios, ...breaksScenarios];
+export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios, ...outboundScenarios, ...breaksScenarios, ...pauseScenarios];
 export const measurements: Measurement[] = [...xmlMeasurements, ...outboundMeasurements, ...breaksMeasurements];
