@@ -226,3 +226,25 @@ async function waitFor(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('admin access to the board, stream and report', () => {
+  const TOKEN = 'supervisor-token-0123456789';
+  beforeEach(() => {
+    t = buildTestApp({ ADMIN_TOKEN: TOKEN });
+  });
+  afterEach(async () => t.close());
+
+  it.each(['/admin/test/board', '/admin/test/board/data', '/admin/test/events/stream', '/admin/test/reports/breaks'])(
+    'when ADMIN_TOKEN is set and %s is asked without it, then 401',
+    async (path) => {
+      const r = await supertest(t.http).get(path);
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe('UNAUTHORIZED');
+    },
+  );
+
+  it('when the bearer token is given, then the board and the report are served', async () => {
+    await supertest(t.http).get('/admin/test/board').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+    await supertest(t.http).get('/admin/test/reports/breaks').set('Authorization', `Bearer ${TOKEN}`).expect(200, []);
+  });
+});
