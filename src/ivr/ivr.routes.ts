@@ -21,7 +21,12 @@ import { renderReply } from './render.js';
  * signature answer 403; a body that is not a call at all gets the status of CONTRACT 1.1, in XML.
  */
 
-const STATE_PARAMS = new Set(['step', 'miss', 'seq']);
+/**
+ * The only query parameters an emitted action URL carries: the call's settings and its step.
+ * The platform's own parameters (CallSid, CallFrom, digits…) are never copied, because platforms
+ * that call back with GET (Exotel) append fresh ones and a stale copy would shadow them.
+ */
+const SETTING_PARAMS = new Set(['dialect', 'mode', 'lang']);
 
 export function ivrRoutes(router: Router, deps: AppDeps, service: PauseService, catalog: IvrCatalog, steps: IvrStepsRepo): void {
   const { config, clock } = deps;
@@ -71,7 +76,7 @@ export function ivrRoutes(router: Router, deps: AppDeps, service: PauseService, 
       catalog,
       pack,
       actionUrl(next: CallState) {
-        const q = new URLSearchParams([...query].filter(([k]) => !STATE_PARAMS.has(k)));
+        const q = new URLSearchParams([...query].filter(([k]) => SETTING_PARAMS.has(k)));
         q.set('step', next.step);
         q.set('miss', String(next.miss));
         q.set('seq', String(next.seq));

@@ -151,6 +151,26 @@ describe('inbound IVR, menu mode', () => {
     expect(await status()).toMatchObject({ pause: true, reason: 'tea' });
   });
 
+  it('when Exotel calls back with GET and its own query parameters, then the fresh digits are used, never a stale copy', async () => {
+    await register();
+    const first = await api().get('/ivr/test/inbound').query({ CallSid: 'EXget', CallFrom: '09879964805', CallTo: '08000000000', digits: '""', dialect: 'plivo' });
+    const action = /action="([^"]+)"/.exec(first.text)![1]!.replace(/&amp;/g, '&');
+    const url = new URL(action, 'http://x');
+    expect([...url.searchParams.keys()].sort()).toEqual(['dialect', 'miss', 'seq', 'step']);
+    // Exotel appends its parameters to the action URL; the caller pressed 2 (become available) after 1 earlier.
+    url.searchParams.set('CallSid', 'EXget');
+    url.searchParams.set('CallFrom', '09879964805');
+    url.searchParams.set('digits', '"1"');
+    const second = await api().get(`${url.pathname}${url.search}`);
+    expect(second.text).toContain('Choose the reason for your break.');
+    const reasonAction = new URL(/action="([^"]+)"/.exec(second.text)![1]!.replace(/&amp;/g, '&'), 'http://x');
+    reasonAction.searchParams.set('CallSid', 'EXget');
+    reasonAction.searchParams.set('CallFrom', '09879964805');
+    reasonAction.searchParams.set('digits', '"3"');
+    await api().get(`${reasonAction.pathname}${reasonAction.search}`);
+    expect(await status()).toMatchObject({ pause: true, reason: 'meeting' });
+  });
+
   it('when an agent on break presses 2, then they become available; 3 repeats the menu', async () => {
     await register();
     await api().post('/admin/test/agents/9879964805/pause').send({ pause: true, reason: 'lunch' });
