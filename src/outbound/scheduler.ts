@@ -167,6 +167,8 @@ export class OutboundScheduler {
       const error = outcome.kind === 'retry' ? `${outcome.error} (gave up after ${c.attempts} attempts)` : outcome.error;
       this.pending.push({ kind: 'failed', contact: c, error });
       outboundDispatches.inc({ stage: c.stage, result: 'failed' });
+      // The request id and key identify the contact for operators; the number stays out of logs.
+      this.deps.logger.warn({ stage: c.stage, obdReqID: c.reqID, idempotencyKey: c.idempotencyKey, attempts: c.attempts, error }, 'outbound contact failed');
     }
     // Outcomes that arrive together are written in one transaction, right after this turn.
     if (!this.flushQueued) {

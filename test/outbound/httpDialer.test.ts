@@ -115,6 +115,9 @@ describe('dispatch through DIALER_URL with retries', () => {
     expect(contact.lastError).toContain('HTTP 500');
     expect(p.received).toHaveLength(3);
     expect((await webhook(app, statusBody(reqID))).body.status).toBe('done');
+    const failedLog = app.logs.find((l) => l.includes('outbound contact failed'));
+    expect(failedLog).toContain(reqID);
+    expect(app.logs.join('')).not.toContain('9879964805');
   });
 
   it('when the platform answers 4xx, then the contact fails at once without a retry', async () => {
@@ -139,6 +142,31 @@ describe('dispatch through DIALER_URL with retries', () => {
     const contact = await settle(app, reqID, 'failed');
     expect(contact.attempts).toBe(2);
     expect(contact.lastError).toContain('ECONNREFUSED');
+  });
+
+  it('when a request is cancelled while its call is in flight and the dialer then confirms, then the contact reports dispatched', async () => {
+    let release!: (status: number) => void;
+    const p = await platform(() => new Promise<number>((r) => (release = r)));
+    const { app, reqID } = await schedule(p.url, { DIALER_TIMEOUT_MS: '10000' });
+    await eventually(() => expect(p.received).toHaveLength(1));
+    const cancelled = await webhook(app, statusBody(reqID, 'cancelOutbound'));
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', contacts: [{ status: 'cancelled' }] });
+    release(200);
+    await eventually(async () => expect((await webhook(app, statusBody(reqID))).body.contacts[0].status).toBe('dispatched'));
+  });
+
+  it('when a request is cancelled while its call is in flight and the dialer then fails, then it stays cancelled and is never retried', async () => {
+    let release!: (status: number) => void;
+    const p = await platform(() => new Promise<number>((r) => (release = r)));
+    const { app, reqID } = await schedule(p.url, { DIALER_TIMEOUT_MS: '10000' });
+    await eventually(() => expect(p.received).toHaveLength(1));
+    await webhook(app, statusBody(reqID, 'cancelOutbound'));
+    release(503);
+    await eventually(async () => expect((await webhook(app, statusBody(reqID))).body.contacts[0].lastError).toContain('503'));
+    app.clock.advance(60 * 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.received).toHaveLength(1);
+    expect((await webhook(app, statusBody(reqID))).body).toMatchObject({ status: 'cancelled', contacts: [{ status: 'cancelled', attempts: 1 }] });
   });
 
   it('when a retry is waiting for its backoff, then it does not go out before the backoff has passed', async () => {

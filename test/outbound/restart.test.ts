@@ -7,8 +7,8 @@ import { SECURITY_ID, createBody, eventually, numbers, statusBody, CLIENT_ID, FL
 import { startPlatform } from './testPlatform.js';
 
 /**
- * The service as a real process (`node --import tsx src/server.ts`, what `npm start` runs, without
- * npm's wrapper processes so that SIGKILL reaches the service itself) on a temp database, dialing
+ * The service as a real process (`node --import tsx src/server.ts`, the command `npm start` execs,
+ * started without npm as its parent so that SIGKILL reaches the service itself) on a temp database, dialing
  * a test platform on 127.0.0.1. Each contact must reach the platform exactly once across a
  * graceful stop or a crash, counted by idempotency key.
  */
