@@ -66,9 +66,6 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
       req.on('close', done);
       res.on('close', done);
     },
-    get size(): number {
-      return clients.size;
-    },
     closeAll(): void {
       for (const c of [...clients]) c.res.end();
     },

@@ -26,5 +26,5 @@ export function createBreaksFeature(deps: AppDeps, pause: PauseService, reasons:
       await timer.stop();
     },
   };
-  return { feature, service, timer, stream };
+  return { feature, service, timer };
 }
