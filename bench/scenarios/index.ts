@@ -4,7 +4,15 @@ import { xmlMeasurements, xmlScenarios } from './xml.js';
 import { outboundMeasurements, outboundScenarios } from './outbound.js';
 import { breaksMeasurements, breaksScenarios } from './breaks.js';
 import { pauseScenarios } from './pause.js';
+import { shortUrlScenarios } from './shorturl.js';
 
 /** Every HTTP scenario and measurement `npm run bench` runs; each feature adds its own file. */
-export const scenarios: Scenario[] = [...foundationScenarios, ...xmlScenarios, ...outboundScenarios, ...breaksScenarios, ...pauseScenarios];
+export const scenarios: Scenario[] = [
+  ...foundationScenarios,
+  ...xmlScenarios,
+  ...outboundScenarios,
+  ...breaksScenarios,
+  ...pauseScenarios,
+  ...shortUrlScenarios,
+];
 export const measurements: Measurement[] = [...xmlMeasurements, ...outboundMeasurements, ...breaksMeasurements];

@@ -50,10 +50,11 @@ export const shortUrlScenarios: Scenario[] = [
         {
           setupRequest: counterBody((n) => ({
             method: 'updateUserPreferences',
-            contactNumber: '9879964805',
+            // 50 callers with 5 keys each: every request is a real upsert, and the reply (every key
+            // the caller has) stays the size a flow sees.
+            contactNumber: `98799648${String(n % 50).padStart(2, '0')}`,
             accountID: 'bench',
-            // 100 keys in rotation: every request is a real upsert and the user stays under 200 keys.
-            key: { [`k${n % 100}`]: `value ${n}` },
+            key: { [`k${Math.floor(n / 50) % 5}`]: `value ${n}` },
           })) as never,
         },
       ],

@@ -45,16 +45,25 @@ const MAX_CODE_ATTEMPTS = 10;
 export class ShortUrlService {
   private readonly cache: LruCache<string, CachedLink>;
   private readonly newCode: () => string;
+  /** Counters bound to their label once, off the redirect's hot path. */
+  private readonly counted;
 
   constructor(
     private readonly repo: ShortUrlRepo,
     private readonly visits: VisitCounter,
     private readonly clock: Clock,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     options: ShortUrlServiceOptions = {},
   ) {
     this.cache = new LruCache(options.cacheSize ?? 10_000);
     this.newCode = options.newCode ?? randomCode;
+    this.counted = {
+      created: metrics.shortUrlCreations.labels('created'),
+      existing: metrics.shortUrlCreations.labels('existing'),
+      redirect: metrics.shortUrlRedirects.labels('redirect'),
+      notFound: metrics.shortUrlRedirects.labels('not_found'),
+      gone: metrics.shortUrlRedirects.labels('gone'),
+    };
   }
 
   /**
@@ -71,13 +80,13 @@ export class ShortUrlService {
       const code = slug ?? this.newCode();
       if (this.repo.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt })) {
         this.cache.set(code, { longUrl, expiresAt });
-        this.metrics.shortUrlCreations.inc({ result: 'created' });
+        this.counted.created.inc();
         return { code, shortUrl: shortUrl(code), created: true };
       }
       if (slug !== undefined) throw new AppError('SLUG_TAKEN', `customSlug "${slug}" is already in use`, 'customSlug');
       const existing = this.repo.sameLink(token.hash, longUrl, expiresAt);
       if (existing !== undefined) {
-        this.metrics.shortUrlCreations.inc({ result: 'existing' });
+        this.counted.existing.inc();
         return { code: existing, shortUrl: shortUrl(existing), created: false };
       }
     }
@@ -90,7 +99,7 @@ export class ShortUrlService {
     if (!link) {
       const row = this.repo.byCode(code);
       if (!row) {
-        this.metrics.shortUrlRedirects.inc({ result: 'not_found' });
+        this.counted.notFound.inc();
         return { kind: 'unknown' };
       }
       link = { longUrl: row.longUrl, expiresAt: row.expiresAt };
@@ -98,11 +107,11 @@ export class ShortUrlService {
     }
     const now = this.clock.now();
     if (link.expiresAt !== null && now >= link.expiresAt) {
-      this.metrics.shortUrlRedirects.inc({ result: 'gone' });
+      this.counted.gone.inc();
       return { kind: 'gone' };
     }
     if (countVisit) this.visits.record(code, now);
-    this.metrics.shortUrlRedirects.inc({ result: 'redirect' });
+    this.counted.redirect.inc();
     return { kind: 'redirect', longUrl: link.longUrl };
   }
 
