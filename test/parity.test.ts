@@ -37,6 +37,18 @@ async function admin(t: TestApp, verb: 'put' | 'post', path: string, body: objec
   return res.body as Record<string, unknown>;
 }
 
+/** Send a JSON webhook request during setup. */
+async function hook(t: TestApp, body: object): Promise<Record<string, unknown>> {
+  const res = await supertest(t.http).post(HOOK).send(body);
+  if (res.status >= 300) throw new Error(`setup ${JSON.stringify(body)} → ${res.status} ${res.text}`);
+  return res.body as Record<string, unknown>;
+}
+
+const USER = { contactNumber: '9879964805', accountID: 'acme-01' };
+/** A user with keys, one of which (`2fa`) is not an XML name and comes back as `<entry name>`. */
+const userWithKeys = async (t: TestApp) =>
+  (await hook(t, { method: 'updateUserPreferences', ...USER, key: { lang: 'hi', '2fa': 'on' } }), {});
+
 const agent = (t: TestApp) => admin(t, 'put', `/agents/${encodeURIComponent(CLI)}`, { name: 'अनीता <Sharma> & "Co"', language: 'hi' });
 
 const rows: Row[] = [
@@ -91,6 +103,58 @@ const rows: Row[] = [
   {
     title: 'getPauseStatusForCLI with an invalid number',
     body: () => ({ method: 'getPauseStatusForCLI', cli: '12' }),
+    status: 400,
+  },
+  // updateUserPreferences (CONTRACT 2.5)
+  {
+    title: 'updateUserPreferences with a key object, merged into the keys the user has',
+    setup: userWithKeys,
+    body: () => ({ method: 'updateUserPreferences', ...USER, key: { city: 'पुणे', note: 'a <b> & "c"' } }),
+    status: 200,
+  },
+  {
+    title: 'updateUserPreferences for a new user',
+    body: () => ({ method: 'updateUserPreferences', contactNumber: '+91 98799-64805', accountID: 'acme-01', key: { city: 'Pune' } }),
+    status: 200,
+  },
+  {
+    title: 'updateUserPreferences without accountID',
+    body: () => ({ method: 'updateUserPreferences', contactNumber: '9879964805', key: { city: 'Pune' } }),
+    status: 400,
+  },
+  {
+    title: 'updateUserPreferences with a key name over 64 characters',
+    body: () => ({ method: 'updateUserPreferences', ...USER, key: { ['k'.repeat(65)]: 'v' } }),
+    status: 400,
+  },
+  // getUserPreferences (CONTRACT 2.5)
+  {
+    title: 'getUserPreferences of a user with keys',
+    setup: userWithKeys,
+    body: () => ({ method: 'getUserPreferences', ...USER }),
+    status: 200,
+  },
+  {
+    title: 'getUserPreferences of a user without keys',
+    body: () => ({ method: 'getUserPreferences', ...USER }),
+    status: 200,
+  },
+  {
+    title: 'getUserPreferences with an invalid number',
+    body: () => ({ method: 'getUserPreferences', contactNumber: '12', accountID: 'acme-01' }),
+    status: 400,
+  },
+  // Short URL creation (CONTRACT 3), a route rather than a method, with the same body rules
+  {
+    title: 'short URL creation with a custom slug',
+    path: '/UrlShortner/phonon/shortUrl',
+    body: () => ({ custToken: 'abcd1234', longUrl: 'https://example.com/offer?id=7&lang=hi', customSlug: 'parity-slug' }),
+    status: 200,
+  },
+  {
+    title: 'short URL creation with a javascript: URL',
+    path: '/UrlShortner/phonon/shortUrl',
+    body: () => ({ custToken: 'abcd1234', longUrl: 'javascript:alert(1)' }),
     status: 400,
   },
   // /mapping/preview (CONTRACT 5)

@@ -13,6 +13,7 @@ import { ATTRIBUTE_PREFIX, TEXT_KEY, treeKey } from './parse.js';
  *   Response.Gather.@action        a last segment `@name` reads an attribute (JSON: the member
  *                                  `@name`, else `name`)
  *   soap:Envelope.soap:Body        namespace prefixes are ignored, in the path and the document
+ *   response.key.2fa               a field this service's replies write `<entry name="2fa">`
  *   response.obdReqID              on a JSON reply of this service (no `response` member), the
  *                                  leading `response` is skipped: one mapping for both formats
  *
@@ -129,11 +130,26 @@ function walk(doc: MappedDocument, start: unknown, path: PathSegment[]): string 
 }
 
 function memberOf(kind: DocumentKind, node: Record<string, unknown>, seg: PathSegment): unknown {
-  if (kind === 'xml') return own(node, treeKey(seg.name));
+  if (kind === 'xml') return own(node, treeKey(seg.name)) ?? namedEntry(node, seg.written);
   // JSON member names are free text: the name as written first, then by local name.
   const exact = own(node, seg.written);
   if (exact !== undefined) return exact;
   for (const key of Object.keys(node)) if (localName(key) === seg.name) return node[key];
+  return undefined;
+}
+
+/**
+ * This service's XML replies write a field whose name is not an XML name (a user key `2fa`) as
+ * `<entry name="2fa">`; a path naming the field finds it there.
+ */
+function namedEntry(node: Record<string, unknown>, name: string): unknown {
+  const entries = own(node, 'entry');
+  for (const e of Array.isArray(entries) ? entries : [entries]) {
+    if (isObject(e) && own(e, `${ATTRIBUTE_PREFIX}name`) === name) {
+      const { [`${ATTRIBUTE_PREFIX}name`]: _name, ...rest } = e;
+      return Object.keys(rest).length === 0 ? '' : rest;
+    }
+  }
   return undefined;
 }
 

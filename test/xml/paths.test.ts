@@ -99,6 +99,14 @@ describe('mapping paths: reading XML', () => {
     expect(read(doc, 'Envelope.Body.toString')).toBeNull();
     expect(read(doc, 'Envelope.Body.list.hasOwnProperty')).toBeNull();
   });
+  it('when a reply writes a field as <entry name="…">, then a path naming the field reads it', () => {
+    const reply = xml('<response><key><entry name="2fa">on</entry><city>Pune</city><entry name="9lives"/><entry name="x-y"><a>1</a></entry></key></response>');
+    expect(read(reply, 'response.key.2fa')).toBe('on');
+    expect(read(reply, 'response.key.9lives')).toBe('');
+    expect(read(reply, 'response.key.x-y.a')).toBe('1');
+    expect(read(reply, 'response.key.city')).toBe('Pune');
+    expect(read(reply, 'response.key.3fa')).toBeNull();
+  });
   it('when an attribute is asked of an element without it, or a path goes below text, then null', () => {
     expect(read(doc, 'Envelope.Body.list.@nope')).toBeNull();
     expect(read(doc, 'Envelope.Body.amp.deeper')).toBeNull();
