@@ -12,6 +12,9 @@ import { checkLongUrl, checkSlug, parseIsoInstant, SLUG } from './shorturl.rules
 import type { ShortUrlService } from './shorturl.service.js';
 import type { TokenBook, TokenEntry } from './tokens.js';
 
+/** `/{code}`: a generated code or a slug, optionally with a trailing slash. */
+const CODE_PATH = /^\/([A-Za-z0-9_-]{4,64})\/?$/;
+
 export interface ShortUrlRouteDeps {
   service: ShortUrlService;
   tokens: TokenBook;
@@ -75,11 +78,14 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   });
 
   const status = config.SHORTURL_REDIRECT_STATUS;
-  const redirect = (req: Request, res: Response, next: NextFunction): void => {
-    const code = codeParam(req);
+  // A plain middleware rather than `router.get('/:code')`: an Express route would also answer
+  // OPTIONS for every single-segment path, where the app's 404 belongs.
+  router.use((req: Request, res: Response, next: NextFunction): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const code = CODE_PATH.exec(req.path)?.[1];
     // Anything that cannot be a code is left to the app's 404, as is an unknown code, so both
     // get the very same reply and the redirect cannot be used to tell which codes exist.
-    if (!SLUG.test(code)) return next();
+    if (code === undefined) return next();
     const found = service.resolve(code, req.method === 'GET');
     if (found.kind === 'unknown') return next();
     res.locals.route = '/:code';
@@ -89,6 +95,5 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
     // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
     res.setHeader('Cache-Control', 'private, max-age=0');
     res.end();
-  };
-  router.get('/:code', redirect);
+  });
 }

@@ -74,6 +74,11 @@ describe('redirects (3)', () => {
     const unknown = await request(t.http).post('/AAAAAAAA');
     expect(post.status).toBe(404);
     expect(post.text).toBe(unknown.text);
+    for (const method of ['options', 'put', 'delete', 'patch'] as const) {
+      const r = await request(t.http)[method](path);
+      expect(r.status, method).toBe(404);
+      expect(r.text, method).toBe(unknown.text);
+    }
   });
 
   it('when the app serves other paths, then they still work and the redirect does not hide them', async () => {
