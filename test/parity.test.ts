@@ -286,6 +286,18 @@ function mask(data: Json, volatile: string[]): Json {
 }
 
 describe('JSON/XML parity', () => {
+  it('when the central webhook is built, then every method it serves has a successful parity row', async () => {
+    const t = buildTestApp();
+    try {
+      const served = t.app.features.flatMap((f) => f.methods ?? []).map((m) => m.name).sort();
+      const covered = new Set(rows.filter((r) => !r.path && r.status === 200).map((r) => r.body({ obdReqID: 'x' }).method));
+      expect(served.length).toBeGreaterThanOrEqual(7);
+      expect(served.filter((name) => !covered.has(name))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
   for (const row of rows) {
     it(`when ${row.title} is sent as JSON, form and XML with JSON and XML replies, then all six answers agree`, async () => {
       const reference = await ask(row, 'json', 'json');
