@@ -24,7 +24,6 @@ class KeyLimitExceeded extends Error {
 export class UserPrefsRepo {
   private readonly upsert;
   private readonly remove;
-  private readonly count;
   private readonly list;
   private readonly applyTx;
 
@@ -35,9 +34,6 @@ export class UserPrefsRepo {
        ON CONFLICT (stage, account_id, contact_number, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     );
     this.remove = db.prepare('DELETE FROM user_preferences WHERE stage = ? AND account_id = ? AND contact_number = ? AND name = ?');
-    this.count = db
-      .prepare('SELECT count(*) FROM user_preferences WHERE stage = ? AND account_id = ? AND contact_number = ?')
-      .pluck();
     this.list = db
       .prepare('SELECT name, value FROM user_preferences WHERE stage = ? AND account_id = ? AND contact_number = ? ORDER BY name')
       .raw();
@@ -49,9 +45,10 @@ export class UserPrefsRepo {
         if (value === null) this.remove.run(stage, accountId, contactNumber, name);
         else this.upsert.run(stage, accountId, contactNumber, name, value, now);
       }
-      const count = this.count.get(stage, accountId, contactNumber) as number;
-      if (count > maxKeys) throw new KeyLimitExceeded(count);
-      return this.keys(user);
+      // The read-back the reply needs is also the count the limit needs.
+      const keys = this.keys(user);
+      if (keys.length > maxKeys) throw new KeyLimitExceeded(keys.length);
+      return keys;
     });
   }
 
