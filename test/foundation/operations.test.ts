@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { echoFeature } from './echoFeature.js';
+import { freePort } from '../helpers/listen.js';
 
 describe('configuration (0)', () => {
   it('when nothing is set, then the documented defaults apply', () => {
@@ -117,16 +117,6 @@ describe('health, metrics and logs (0)', () => {
     expect(migrate(t.db)).toEqual([]);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('npm start end to end (0)', () => {
   it('when started on a fresh DATABASE_PATH, then /healthz answers, and SIGTERM exits 0', async () => {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 
@@ -18,4 +19,15 @@ export async function listen(app: Express, host = '127.0.0.1'): Promise<{ url: s
         server.close(() => resolve());
       }),
   };
+}
+
+/** A port on 127.0.0.1 that was free a moment ago (for child processes, or refused connections). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

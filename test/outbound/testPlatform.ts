@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../helpers/listen.js';
 
 /** One POST the dialer sent to the test platform. */
 export interface Received {
@@ -58,10 +59,4 @@ export async function startPlatform(respond: (r: Received, index: number) => num
 }
 
 /** A port on 127.0.0.1 that nothing listens on (for refused connections). */
-export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export const closedPort = freePort;
