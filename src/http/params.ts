@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { invalid, missing } from './errors.js';
 import { normalizePhone } from '../phone.js';
+import { queryPairs } from './query.js';
 
 /**
  * Request parameters after CONTRACT 1.2 and 1.5: query string and body merged (the body wins),
@@ -48,8 +49,7 @@ export class Params {
 
   /** Build from the request: query string first, then the decoded body (if any). */
   static fromRequest(req: Request, res: Response): Params {
-    const q = req.originalUrl.indexOf('?');
-    const query = q === -1 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1))];
+    const query = queryPairs(req);
     const fields = res.locals.input?.fields ?? [];
     return new Params([query, Array.isArray(fields) ? fields : Object.entries(fields)]);
   }

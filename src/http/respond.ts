@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from './errors.js';
+import { queryPairs } from './query.js';
 import { renderXml, renderXmlList } from '../xml/render.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -28,11 +29,8 @@ const XML_TYPES = ['application/xml', 'text/xml'];
 
 export function negotiate(req: Request, res: Response): Format {
   if (res.locals.format) return res.locals.format;
-  const q = req.originalUrl.indexOf('?');
-  if (q !== -1) {
-    const f = new URLSearchParams(req.originalUrl.slice(q + 1)).get('format')?.toLowerCase();
-    if (f === 'xml' || f === 'json') return f;
-  }
+  const f = queryPairs(req).find(([name]) => name === 'format')?.[1].toLowerCase();
+  if (f === 'xml' || f === 'json') return f;
   const accept = req.headers.accept?.trim();
   if (!accept || accept === '*/*') return res.locals.bodyKind === 'xml' ? 'xml' : 'json';
   const best = req.accepts(['application/json', ...XML_TYPES]);

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { queryPairs } from '../http/query.js';
 
 /**
  * What a platform's callback tells us about the call (CONTRACT 4): caller CLI, DID, call id and
@@ -54,12 +55,6 @@ function unwrapDigits(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const s = v.trim().replace(/^"(.*)"$/, '$1').trim();
   return s === '' ? undefined : s;
-}
-
-/** Query pairs of the request URL, in order. */
-export function queryPairs(req: Request): [string, string][] {
-  const q = req.originalUrl.indexOf('?');
-  return q === -1 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1))];
 }
 
 export function readCall(req: Request, res: Response): CallInfo {

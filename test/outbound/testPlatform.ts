@@ -1,18 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../helpers/listen.js';
+import type { DialRequest } from '../../src/outbound/dialer.js';
 
 /** One POST the dialer sent to the test platform. */
 export interface Received {
-  body: {
-    obdReqID: string;
-    obdPhononUUID: string;
-    clientID: string;
-    flowID: string;
-    number: string;
-    attempt: number;
-    idempotencyKey: string;
-  };
+  body: DialRequest;
   headerKey: string | undefined;
 }
 
