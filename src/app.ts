@@ -10,7 +10,7 @@ import { centralWebhookRouter } from './webhook/central.routes.js';
 import { createFeatures } from './features.js';
 import type { Feature } from './webhook/registry.js';
 
-/** Paths behind the IP allowlist and the per-IP rate limit (CONTRACT 1.4). */
+/** Paths behind the IP allowlist and the per-IP rate limit (docs/http.md §1.4). */
 export const GUARDED_PREFIXES = ['/centraloutboundwebhook-v1', '/ivr', '/mapping', '/admin', '/metrics'];
 
 export interface App {

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 /**
- * Phone numbers to E.164 (CONTRACT 1.2). Formatting characters (spaces, dashes, dots, brackets)
+ * Phone numbers to E.164 (docs/http.md §1.2). Formatting characters (spaces, dashes, dots, brackets)
  * are allowed; anything else (letters, `sip:`, `client:alice`, `anonymous`) is not a number.
  * `max` metadata is used so validity is checked against each region's real number ranges.
  */

@@ -4,7 +4,7 @@ import { buildTestApp, type TestApp } from './helpers/buildTestApp.js';
 import { comparable, parseXmlReply, type Json } from './helpers/xmlReply.js';
 
 /**
- * JSON/XML parity (CONTRACT 1.1, 1.3): every webhook method — and /mapping/preview — gets the
+ * JSON/XML parity (docs/http.md §1.1, 1.3): every webhook method — and /mapping/preview — gets the
  * same request as a JSON, a form and an XML body, asks for a JSON and an XML reply, and must
  * answer the same status and the same data in all six combinations. Each combination runs on a
  * fresh app (same fake clock, same admin-API setup), so state-changing methods are compared on
@@ -54,7 +54,7 @@ const agent = (t: TestApp) => admin(t, 'put', `/agents/${encodeURIComponent(CLI)
 const rows: Row[] = [
   { title: 'a request without method', body: () => ({ cli: '9879964805' }), status: 400 },
   { title: 'an unknown method', body: () => ({ method: 'noSuchMethod', cli: '9879964805' }), status: 400 },
-  // updatePauseStatusForCLI (CONTRACT 2.1)
+  // updatePauseStatusForCLI (docs/http.md §2.1)
   {
     title: 'updatePauseStatusForCLI going on break with a reason',
     setup: async (t) => (await agent(t), {}),
@@ -78,7 +78,7 @@ const rows: Row[] = [
     body: () => ({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: 'maybe' }),
     status: 400,
   },
-  // getPauseStatusForCLI (CONTRACT 2.2)
+  // getPauseStatusForCLI (docs/http.md §2.2)
   {
     title: 'getPauseStatusForCLI of an agent on break',
     setup: async (t) => {
@@ -105,7 +105,7 @@ const rows: Row[] = [
     body: () => ({ method: 'getPauseStatusForCLI', cli: '12' }),
     status: 400,
   },
-  // updateUserPreferences (CONTRACT 2.5)
+  // updateUserPreferences (docs/http.md §2.5)
   {
     title: 'updateUserPreferences with a key object, merged into the keys the user has',
     setup: userWithKeys,
@@ -127,7 +127,7 @@ const rows: Row[] = [
     body: () => ({ method: 'updateUserPreferences', ...USER, key: { ['k'.repeat(65)]: 'v' } }),
     status: 400,
   },
-  // getUserPreferences (CONTRACT 2.5)
+  // getUserPreferences (docs/http.md §2.5)
   {
     title: 'getUserPreferences of a user with keys',
     setup: userWithKeys,
@@ -144,7 +144,7 @@ const rows: Row[] = [
     body: () => ({ method: 'getUserPreferences', contactNumber: '12', accountID: 'acme-01' }),
     status: 400,
   },
-  // Short URL creation (CONTRACT 3), a route rather than a method, with the same body rules
+  // Short URL creation (docs/http.md §3), a route rather than a method, with the same body rules
   {
     title: 'short URL creation with a custom slug',
     path: '/UrlShortner/phonon/shortUrl',
@@ -157,7 +157,7 @@ const rows: Row[] = [
     body: () => ({ custToken: 'abcd1234', longUrl: 'javascript:alert(1)' }),
     status: 400,
   },
-  // /mapping/preview (CONTRACT 5)
+  // /mapping/preview (docs/http.md §5)
   {
     title: '/mapping/preview of an XML document',
     path: '/mapping/preview',

@@ -13,7 +13,7 @@ import type { BreaksService } from './breaks.service.js';
 import { reportCsv } from './report.csv.js';
 
 /**
- * Admin routes for break visibility (CONTRACT 6): the break report (JSON, XML or CSV), the
+ * Admin routes for break visibility (docs/http.md §6): the break report (JSON, XML or CSV), the
  * supervisor board page and its data, and the SSE stream of pause changes. The admin guard runs
  * in app.ts, so the board follows the same access rule as the rest of /admin.
  */

@@ -5,7 +5,7 @@ import { createBreaksRepo } from './breaks.repo.js';
 import { clip, isOverLimit, summariseBreaks, type AgentBreakSummary, type LimitFor } from './report.js';
 
 /**
- * Break visibility over the pause state: the report of CONTRACT 6, the supervisor board's data,
+ * Break visibility over the pause state: the report of docs/http.md §6, the supervisor board's data,
  * and break limits. A reason's limit is its `maxMinutes` in ivr/menus.json; other reasons (and
  * breaks without one) use MAX_BREAK_MINUTES; 0 means no limit.
  */

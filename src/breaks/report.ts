@@ -1,5 +1,5 @@
 /**
- * Break arithmetic (CONTRACT 6, reports): pure functions over break intervals, so the rules can be
+ * Break arithmetic (docs/http.md §6, reports): pure functions over break intervals, so the rules can be
  * tested on hand-built sequences and shared by the report and the board.
  *
  * A break runs from the change that paused the agent (or changed the reason while paused) to the

@@ -5,7 +5,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, rateLimited } from './errors.js';
 import type { Config } from '../config.js';
 
-/** Access rules of CONTRACT 1.4 and the admin rule of section 6. */
+/** Access rules of docs/http.md §1.4 and the admin rule of section 6. */
 
 function parseIp(ip: string | undefined): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (!ip) return undefined;

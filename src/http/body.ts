@@ -4,7 +4,7 @@ import { AppError } from './errors.js';
 import { decodeXmlBytes, parseXml, xmlToParams, type XmlObject } from '../xml/parse.js';
 
 /**
- * Reading and decoding request bodies (CONTRACT 1.1, 1.5). The raw bytes are read once with
+ * Reading and decoding request bodies (docs/http.md §1.1, 1.5). The raw bytes are read once with
  * Express's raw parser (64 KiB limit applied after gzip/deflate inflation), then decoded by
  * media type. The result is left in `res.locals.input` for the params layer.
  */

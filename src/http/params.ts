@@ -4,7 +4,7 @@ import { normalizePhone } from '../phone.js';
 import { queryPairs } from './query.js';
 
 /**
- * Request parameters after CONTRACT 1.2 and 1.5: query string and body merged (the body wins),
+ * Request parameters after docs/http.md §1.2 and 1.5: query string and body merged (the body wins),
  * short names matched case-insensitively, Central flow variable names (`$flow.key.cli`,
  * `$flow.syskey.apiVersion`, `$user.syskey.contactNumber`) reduced to their short name, and
  * user keys (`key.NAME`, `$user.key.NAME`) kept apart with their case. Everything lives in Maps,
@@ -119,7 +119,7 @@ export class Params {
     return n;
   }
 
-  /** A phone number normalised to E.164 (CONTRACT 1.2). */
+  /** A phone number normalised to E.164 (docs/http.md §1.2). */
   requirePhone(name: string, region: string): string {
     const s = this.requireString(name);
     const e164 = normalizePhone(s, region);

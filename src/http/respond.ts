@@ -5,7 +5,7 @@ import { renderXml, renderXmlList } from '../xml/render.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * The one responder every route uses: decides JSON or XML once (CONTRACT 1.3), renders, and
+ * The one responder every route uses: decides JSON or XML once (docs/http.md §1.3), renders, and
  * turns any error into the contract's envelope. Features never format replies themselves.
  */
 

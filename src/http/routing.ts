@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { AppError } from './errors.js';
 
-/** Stages are separate worlds (CONTRACT 2); only the exact lowercase names exist. */
+/** Stages are separate worlds (docs/http.md §2); only the exact lowercase names exist. */
 export type Stage = 'prod' | 'test';
 
 export function parseStage(value: unknown): Stage {
@@ -12,7 +12,7 @@ export function parseStage(value: unknown): Stage {
 type Verb = 'get' | 'post' | 'put' | 'delete';
 
 /**
- * Register a path with its handlers and answer any other method with 405 + Allow (CONTRACT 1.5).
+ * Register a path with its handlers and answer any other method with 405 + Allow (docs/http.md §1.5).
  * `guard` runs first for every method, so e.g. a bad stage is a 404 whatever the method.
  */
 export function route(

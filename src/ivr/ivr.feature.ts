@@ -9,7 +9,7 @@ import { createIvrStepsRepo } from './ivr.steps.repo.js';
 const STEP_TTL_MS = 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
-/** The inbound DID IVR (CONTRACT 4): agents dial in to go on or come off break. */
+/** The inbound DID IVR (docs/http.md §4): agents dial in to go on or come off break. */
 export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: IvrCatalog): Feature {
   const steps = createIvrStepsRepo(deps.db);
   let timer: NodeJS.Timeout | undefined;

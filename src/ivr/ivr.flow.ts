@@ -3,7 +3,7 @@ import type { IvrCatalog, LanguagePack, PromptName } from './ivr.catalog.js';
 import { hangup, say, type IvrVerb, type SayVerb } from './ivr.reply.js';
 
 /**
- * The IVR as a small state machine (CONTRACT 4), free of HTTP and storage. The state of a call
+ * The IVR as a small state machine (docs/http.md §4), free of HTTP and storage. The state of a call
  * travels in the action URLs the platform posts back: `step` (menu | reason), `miss` (wrong or
  * missing inputs in a row) and `seq` (the number of the step within the call, so every step of
  * one call has its own URL and a platform retry of a step can be recognised).

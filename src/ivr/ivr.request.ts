@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { queryPairs } from '../http/query.js';
 
 /**
- * What a platform's callback tells us about the call (CONTRACT 4): caller CLI, DID, call id and
+ * What a platform's callback tells us about the call (docs/http.md §4): caller CLI, DID, call id and
  * pressed digits, from the query string and any body (form, JSON nested or flat, XML), names
  * matched case-insensitively, the body winning over the query. Nested objects are flattened to
  * dotted names, so `{"call": {"cli": {"number": …}}}` and `"call.cli.number"` read the same.

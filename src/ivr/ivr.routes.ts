@@ -16,10 +16,10 @@ import type { IvrStepsRepo } from './ivr.steps.repo.js';
 import { renderReply } from './render.js';
 
 /**
- * `/ivr/inbound` (= `/ivr/prod/inbound`) and `/ivr/{stage}/inbound` (CONTRACT 4). Every reply to
+ * `/ivr/inbound` (= `/ivr/prod/inbound`) and `/ivr/{stage}/inbound` (docs/http.md §4). Every reply to
  * a call is 200 XML in the chosen dialect — also for unknown callers and the per-agent limit —
  * because platforms treat other statuses as failures. Only the allowlist (app.ts) and a failed
- * signature answer 403; a body that is not a call at all gets the status of CONTRACT 1.1, in XML.
+ * signature answer 403; a body that is not a call at all gets the status of docs/http.md §1.1, in XML.
  */
 
 /**
@@ -37,7 +37,7 @@ export function ivrRoutes(router: Router, deps: AppDeps, service: PauseService, 
     next();
   };
 
-  /** Valid signature of either configured platform, over the public URL (CONTRACT 4). */
+  /** Valid signature of either configured platform, over the public URL (docs/http.md §4). */
   function checkSignature(req: Request, res: Response): void {
     if (!config.TWILIO_AUTH_TOKEN && !config.PLIVO_AUTH_TOKEN) return;
     const base = config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;

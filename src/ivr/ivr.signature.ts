@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { secretsEqual } from '../http/access.js';
 
 /**
- * Platform request signatures (CONTRACT 4). Both are computed over the PUBLIC URL the platform
+ * Platform request signatures (docs/http.md §4). Both are computed over the PUBLIC URL the platform
  * called (PUBLIC_BASE_URL + path + query), never the URL this process sees behind a proxy, and
  * compared in constant time. Neither scheme protects against replay; the IVR de-duplicates by
  * call id + step instead.

@@ -1,7 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { Stage } from '../http/routing.js';
 
-/** Replies already given per call id + step (table ivr_steps), for platform retries (CONTRACT 4). */
+/** Replies already given per call id + step (table ivr_steps), for platform retries (docs/http.md §4). */
 export function createIvrStepsRepo(db: Db) {
   const get = db.prepare<[Stage, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?').pluck();
   const insert = db.prepare(

@@ -5,7 +5,7 @@ import type { Feature } from '../webhook/registry.js';
 import { readPreviewRequest } from './preview.request.js';
 import { compileMapping, parseDocument, previewMapping } from './preview.service.js';
 
-/** `POST /mapping/preview` (CONTRACT 5): try a response mapping on a pasted document. */
+/** `POST /mapping/preview` (docs/http.md §5): try a response mapping on a pasted document. */
 export function createMappingFeature(): Feature {
   return {
     name: 'mapping',

@@ -3,7 +3,7 @@ import { parseXml } from '../xml/parse.js';
 import { parsePath, PathError, readPath, type MappedDocument, type PathSegment } from '../xml/paths.js';
 
 /**
- * Response mapping preview (CONTRACT 5): parse a third-party document (XML or JSON) and read
+ * Response mapping preview (docs/http.md §5): parse a third-party document (XML or JSON) and read
  * each flow variable's path out of it with the engine in src/xml/paths.ts.
  */
 

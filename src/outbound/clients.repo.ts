@@ -19,7 +19,7 @@ interface ClientRow {
   updated_at: number;
 }
 
-/** Outbound API clients per stage (CONTRACT 6). */
+/** Outbound API clients per stage (docs/http.md §6). */
 export class ClientsRepo {
   private readonly getStmt;
   private readonly insertStmt;

@@ -13,7 +13,7 @@ const SECURITY_ID = /^[\x21-\x7e]{64}$/;
 const FLOW_ID = /^[\x21-\x7e]{8}$/;
 const MAX_FLOWS = 1000;
 
-/** `PUT /admin/{stage}/clients/{clientID}` `{securityID, flows}` → 201 created / 200 replaced (CONTRACT 6). */
+/** `PUT /admin/{stage}/clients/{clientID}` `{securityID, flows}` → 201 created / 200 replaced (docs/http.md §6). */
 export function clientsRoutes(router: Router, clients: ClientsRepo, clock: Clock): void {
   route(
     router,

@@ -1,7 +1,7 @@
 import { AppError, invalid, missing } from '../http/errors.js';
 import { normalizePhone } from '../phone.js';
 
-/** createOutbound's `contactNumbers` (CONTRACT 2.3) turned into distinct E.164 numbers. */
+/** createOutbound's `contactNumbers` (docs/http.md §2.3) turned into distinct E.164 numbers. */
 
 export const MAX_CONTACTS = 1000;
 const FIELD = 'contactNumbers';

@@ -5,7 +5,7 @@ import type { MethodContext, MethodResult, WebhookMethod } from '../webhook/regi
 import { parseContactNumbers } from './contactNumbers.js';
 import type { Credentials, OutboundService } from './outbound.service.js';
 
-/** The central webhook methods of CONTRACT 2.3 and 2.4: parameters in, service call, reply out. */
+/** The central webhook methods of docs/http.md §2.3 and 2.4: parameters in, service call, reply out. */
 
 export const MAX_DELAY_MINUTES = 10_080;
 const SECURITY_ID_LENGTH = 64;

@@ -32,7 +32,7 @@ export interface OutboundStatus {
 // Compared against when the client is unknown, so both failures take the same time.
 const NO_SECRET = randomBytes(32).toString('hex');
 
-/** createOutbound, getOutboundStatus and cancelOutbound (CONTRACT 2.3, 2.4). */
+/** createOutbound, getOutboundStatus and cancelOutbound (docs/http.md §2.3, 2.4). */
 export class OutboundService {
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'metrics'>,

@@ -10,7 +10,7 @@ import { parseCsv } from './csv.js';
 import { optionalReason, pauseUpdateReply, PAUSE_UPDATE_FAILURE } from './pause.methods.js';
 import { agentJson, eventJson, type AgentInput, type ImportRow, type PauseService } from './pause.service.js';
 
-/** Admin API for agents and the pause-change log (CONTRACT 6). The admin guard runs in app.ts. */
+/** Admin API for agents and the pause-change log (docs/http.md §6). The admin guard runs in app.ts. */
 
 const EVENTS_DEFAULT_LIMIT = 1000;
 const EVENTS_MAX_LIMIT = 10_000;

@@ -5,7 +5,7 @@ import { pauseMethods } from './pause.methods.js';
 import { createPauseService, type PauseService } from './pause.service.js';
 
 /**
- * Agents and pause state: the webhook methods of CONTRACT 2.1–2.2 and the admin routes of 6.
+ * Agents and pause state: the webhook methods of docs/http.md §2.1–2.2 and the admin routes of 6.
  * The service is returned too, so features built on pause state (IVR, reports, board,
  * auto-resume) change it through the same `changePause`.
  */

@@ -4,7 +4,7 @@ import type { Params } from '../http/params.js';
 import type { WebhookMethod } from '../webhook/registry.js';
 import { REASON_MAX, type PauseOutcome, type PauseService } from './pause.service.js';
 
-/** Reply of CONTRACT 2.1, shared by the webhook method and the admin pause route. */
+/** Reply of docs/http.md §2.1, shared by the webhook method and the admin pause route. */
 export function pauseUpdateReply(o: PauseOutcome) {
   return {
     cli_pause_update: true,
@@ -26,7 +26,7 @@ export function optionalReason(params: Params): string | undefined {
   return r === undefined || r.trim() === '' ? undefined : r.trim();
 }
 
-/** `updatePauseStatusForCLI` and `getPauseStatusForCLI` (CONTRACT 2.1, 2.2). */
+/** `updatePauseStatusForCLI` and `getPauseStatusForCLI` (docs/http.md §2.1, 2.2). */
 export function pauseMethods(service: PauseService, config: Config): WebhookMethod[] {
   return [
     {

@@ -82,7 +82,7 @@ export const ACCOUNT_ID_MAX = 64;
 
 export const agentNotFound = (cli: string) => new AppError('AGENT_NOT_FOUND', `no agent is registered with cli ${cli}`, 'cli');
 
-/** The contract's agent shape (CONTRACT 2.2, 6). */
+/** The contract's agent shape (docs/http.md §2.2, 6). */
 export function agentJson(a: AgentRecord) {
   return {
     cli: a.cli,
@@ -95,7 +95,7 @@ export function agentJson(a: AgentRecord) {
   };
 }
 
-/** The contract's event shape (CONTRACT 6). */
+/** The contract's event shape (docs/http.md §6). */
 export function eventJson(e: PauseEventRecord) {
   return { at: iso(e.at), cli: e.cli, pause: e.pause, reason: e.reason, source: e.source, callId: e.callId };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** Generated short codes: 8 characters of [A-Za-z0-9] from the CSPRNG (CONTRACT 3). */
+/** Generated short codes: 8 characters of [A-Za-z0-9] from the CSPRNG (docs/http.md §3). */
 
 export const CODE_LENGTH = 8;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -11,7 +11,7 @@ import { VisitCounter } from './visitCounter.js';
 const FLUSH_INTERVAL_MS = 1_000;
 
 /**
- * Short URLs (CONTRACT 3): creation, stats and the public redirect `/{code}`. Its redirect route
+ * Short URLs (docs/http.md §3): creation, stats and the public redirect `/{code}`. Its redirect route
  * catches single-segment paths, so this feature must be the last in `createFeatures()`.
  */
 export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions = {}): Feature {

@@ -31,7 +31,7 @@ const optional = (params: Params, name: string): string | undefined => {
 
 const codeParam = (req: Request): string => (typeof req.params.code === 'string' ? req.params.code : '');
 
-/** Routes of CONTRACT 3. The redirect catches single-segment paths, so it is mounted last. */
+/** Routes of docs/http.md §3. The redirect catches single-segment paths, so it is mounted last. */
 export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   const { service, tokens, ownHosts, config, clock } = deps;
   const perMinute = config.SHORTURL_CREATES_PER_MINUTE;

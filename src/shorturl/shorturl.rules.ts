@@ -1,6 +1,6 @@
 import { invalid } from '../http/errors.js';
 
-/** Input rules for short-URL creation (CONTRACT 3). Nothing here ever fetches a URL. */
+/** Input rules for short-URL creation (docs/http.md §3). Nothing here ever fetches a URL. */
 
 export const MAX_LONG_URL_CHARS = 2048;
 export const SLUG = /^[A-Za-z0-9_-]{4,64}$/;

@@ -4,7 +4,7 @@ import { userPrefsMethods } from './userprefs.methods.js';
 import { UserPrefsRepo } from './userprefs.repo.js';
 import { UserPrefsService } from './userprefs.service.js';
 
-/** User preferences: per-caller key/value variables for Central flows (CONTRACT 2.5). */
+/** User preferences: per-caller key/value variables for Central flows (docs/http.md §2.5). */
 export function userPrefsFeature(deps: AppDeps): Feature {
   const service = new UserPrefsService(new UserPrefsRepo(deps.db), deps.clock, deps.metrics);
   return { name: 'userprefs', methods: userPrefsMethods(service, deps.config) };

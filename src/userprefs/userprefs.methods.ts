@@ -6,7 +6,7 @@ import type { WebhookMethod } from '../webhook/registry.js';
 import type { UserRef } from './userprefs.repo.js';
 import type { KeyInput, UserPrefsService } from './userprefs.service.js';
 
-/** Central webhook methods `updateUserPreferences` and `getUserPreferences` (CONTRACT 2.5). */
+/** Central webhook methods `updateUserPreferences` and `getUserPreferences` (docs/http.md §2.5). */
 export function userPrefsMethods(service: UserPrefsService, config: Config): WebhookMethod[] {
   const userOf = (stage: Stage, params: Params): UserRef => ({
     stage,

@@ -3,7 +3,7 @@ import { invalid } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { KeyChanges, UserPrefsRepo, UserRef } from './userprefs.repo.js';
 
-/** Rules of CONTRACT 2.5 for user keys. */
+/** Rules of docs/http.md §2.5 for user keys. */
 export const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_VALUE_CHARS = 4096;
 export const MAX_KEYS_PER_USER = 200;

@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { Params } from '../http/params.js';
 import type { Stage } from '../http/routing.js';
 
-/** One method of the central webhook (CONTRACT 2). Adding a method is adding one entry. */
+/** One method of the central webhook (docs/http.md §2). Adding a method is adding one entry. */
 export interface WebhookMethod {
   name: string;
   /** The method's own result fields with their failure values, e.g. `{cli_pause_update: false}`. */

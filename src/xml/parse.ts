@@ -126,7 +126,7 @@ export function textOf(v: XmlValue): string | undefined {
 }
 
 /**
- * Turn an element's children into request parameters (CONTRACT 1.1): each child element is a
+ * Turn an element's children into request parameters (docs/http.md §1.1): each child element is a
  * parameter, nested elements objects, repeated siblings arrays; attributes are not parameters.
  */
 export function xmlToParams(root: XmlValue): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { ATTRIBUTE_PREFIX, TEXT_KEY, treeKey } from './parse.js';
 
 /**
- * The mapping path engine (CONTRACT 5): one set of rules that reads a value out of an XML tree
+ * The mapping path engine (docs/http.md §5): one set of rules that reads a value out of an XML tree
  * (as built by ./parse.ts) or a JSON document.
  *
  *   Envelope.Body.Result.Code      dotted names from the root; for XML the root element's name is

@@ -1,7 +1,7 @@
 import { XMLBuilder } from 'fast-xml-parser';
 
 /**
- * Render a reply object as `<response>` (CONTRACT 1.3): one child element per field, nested
+ * Render a reply object as `<response>` (docs/http.md §1.3): one child element per field, nested
  * objects as nested elements, arrays as repeated `<item>`, booleans as true/false, null as an
  * empty element. A field whose name is not a valid XML element name (e.g. `$flow.key.city`, or a
  * user key starting with a digit) is written as `<entry name="…">` so no data is lost.
@@ -34,7 +34,7 @@ export function renderXml(data: Record<string, unknown>, rootName = 'response'):
   return DECLARATION + builder.build([{ [rootName]: fields(data) }]);
 }
 
-/** Render a list as `<response>` holding one `<item>` per element (CONTRACT 1.3: arrays as repeated `<item>`). */
+/** Render a list as `<response>` holding one `<item>` per element (docs/http.md §1.3: arrays as repeated `<item>`). */
 export function renderXmlList(items: unknown[], rootName = 'response'): string {
   return DECLARATION + builder.build([{ [rootName]: content(items) }]);
 }

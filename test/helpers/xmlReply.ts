@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 
 /**
- * Turn an XML reply (`<response>…</response>`, CONTRACT 1.3) back into the JSON it stands for,
+ * Turn an XML reply (`<response>…</response>`, docs/http.md §1.3) back into the JSON it stands for,
  * so tests can compare the two formats: an element whose children are all `<item>` is an array,
  * `<entry name="k">` is the member `k`, `true`/`false` are booleans, an empty element is null,
  * other text stays a string.

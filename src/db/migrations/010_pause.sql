@@ -1,4 +1,4 @@
--- Agents of a direct dialer, per stage, keyed by their CLI in E.164 (CONTRACT 2.1, 2.2, 6).
+-- Agents of a direct dialer, per stage, keyed by their CLI in E.164 (docs/http.md §2.1, 2.2, 6).
 -- `since` is when the current pause state began (ms since the epoch); NULL until the first change.
 CREATE TABLE agents (
   stage       TEXT NOT NULL CHECK (stage IN ('prod', 'test')),
@@ -36,7 +36,7 @@ CREATE INDEX pause_events_stage_at ON pause_events (stage, at);
 CREATE INDEX pause_events_stage_cli_at ON pause_events (stage, cli, at);
 
 -- Replies already given to an IVR step, so a platform retry of the same call id + step gets the
--- same reply and changes nothing twice (CONTRACT 4). Pruned after a day.
+-- same reply and changes nothing twice (docs/http.md §4). Pruned after a day.
 CREATE TABLE ivr_steps (
   stage       TEXT NOT NULL CHECK (stage IN ('prod', 'test')),
   call_id     TEXT NOT NULL,

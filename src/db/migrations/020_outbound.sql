@@ -1,4 +1,4 @@
--- Outbound calls (CONTRACT 2.3, 2.4 and the clients part of 6). Times are epoch milliseconds.
+-- Outbound calls (docs/http.md §2.3, 2.4 and the clients part of 6). Times are epoch milliseconds.
 
 -- A client of the outbound API per stage: its 64-character security ID and the flows it may start.
 CREATE TABLE outbound_clients (

@@ -1,4 +1,4 @@
--- Short URLs (CONTRACT 3). The redirect path `/{code}` carries no stage, so every link lives in
+-- Short URLs (docs/http.md §3). The redirect path `/{code}` carries no stage, so every link lives in
 -- the public 'prod' stage; the column keeps the schema's stage-in-the-key rule uniform.
 -- `code` is the random code or the custom slug (one namespace: the PRIMARY KEY makes a race for
 -- one slug end in exactly one winner). The token is stored as its SHA-256, never in clear.

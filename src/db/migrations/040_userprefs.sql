@@ -1,4 +1,4 @@
--- User preferences (CONTRACT 2.5): one row per key, so concurrent updates of different keys are
+-- User preferences (docs/http.md §2.5): one row per key, so concurrent updates of different keys are
 -- independent upserts. Names keep their case (BINARY collation); values are kept as text.
 CREATE TABLE user_preferences (
   stage           TEXT NOT NULL CHECK (stage IN ('prod', 'test')),
