@@ -3,6 +3,7 @@ import type { PauseService } from '../pause/pause.service.js';
 import type { Feature } from '../webhook/registry.js';
 import type { IvrCatalog } from './ivr.catalog.js';
 import { ivrRoutes } from './ivr.routes.js';
+import { createIvrService } from './ivr.service.js';
 import { createIvrStepsRepo } from './ivr.steps.repo.js';
 
 /** Stored IVR replies are kept one day: far longer than any platform retries a request. */
@@ -12,6 +13,7 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** The inbound DID IVR (docs/http.md §4): agents dial in to go on or come off break. */
 export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: IvrCatalog): Feature {
   const steps = createIvrStepsRepo(deps.db);
+  const ivr = createIvrService({ config: deps.config, clock: deps.clock, pause: service, catalog, steps });
   let timer: NodeJS.Timeout | undefined;
   const prune = () => {
     try {
@@ -22,7 +24,7 @@ export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: 
   };
   return {
     name: 'ivr',
-    routes: (router) => ivrRoutes(router, deps, service, catalog, steps),
+    routes: (router) => ivrRoutes(router, deps.config, ivr),
     start() {
       prune();
       timer = setInterval(prune, PRUNE_EVERY_MS);
