@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { hashSecurityId } from '../outbound/securityId.js';
 
 export type Db = Database.Database;
 
@@ -21,6 +22,8 @@ export function openDatabase(path: string): Db {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
+  // For migration 055 (security IDs stored as their hash), docs/http.md §7.4.
+  db.function('sha256_hex', { deterministic: true }, (text: unknown) => hashSecurityId(String(text)));
   return db;
 }
 

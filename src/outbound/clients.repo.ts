@@ -4,7 +4,8 @@ import type { Stage } from '../http/routing.js';
 export interface OutboundClient {
   stage: Stage;
   clientID: string;
-  securityID: string;
+  /** SHA-256 of the securityID (docs/http.md §7.4); the securityID itself is never stored. */
+  securityIdHash: string;
   flows: string[];
   createdAt: number;
   updatedAt: number;
@@ -13,7 +14,7 @@ export interface OutboundClient {
 interface ClientRow {
   stage: Stage;
   client_id: string;
-  security_id: string;
+  security_id_sha256: string;
   flows: string;
   created_at: number;
   updated_at: number;
@@ -29,15 +30,15 @@ export class ClientsRepo {
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[Stage, string], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? AND client_id = ?');
     this.insertStmt = db.prepare(
-      `INSERT INTO outbound_clients (stage, client_id, security_id, flows, created_at, updated_at)
-       VALUES (@stage, @clientID, @securityID, @flows, @now, @now)`,
+      `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at)
+       VALUES (@stage, @clientID, @securityIdHash, @flows, @now, @now)`,
     );
     this.updateStmt = db.prepare(
-      `UPDATE outbound_clients SET security_id = @securityID, flows = @flows, updated_at = @now
+      `UPDATE outbound_clients SET security_id_sha256 = @securityIdHash, flows = @flows, updated_at = @now
        WHERE stage = @stage AND client_id = @clientID`,
     );
     this.upsertTx = db.transaction(
-      (args: { stage: Stage; clientID: string; securityID: string; flows: string; now: number }): boolean => {
+      (args: { stage: Stage; clientID: string; securityIdHash: string; flows: string; now: number }): boolean => {
         if (this.updateStmt.run(args).changes === 1) return false;
         this.insertStmt.run(args);
         return true;
@@ -50,9 +51,9 @@ export class ClientsRepo {
     return row && toClient(row);
   }
 
-  /** Create or replace; true when the client is new. */
-  put(stage: Stage, clientID: string, securityID: string, flows: string[], now: number): { created: boolean; client: OutboundClient } {
-    const created = this.upsertTx.immediate({ stage, clientID, securityID, flows: JSON.stringify(flows), now });
+  /** Create or replace; true when the client is new. `securityIdHash` from hashSecurityId(). */
+  put(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number): { created: boolean; client: OutboundClient } {
+    const created = this.upsertTx.immediate({ stage, clientID, securityIdHash, flows: JSON.stringify(flows), now });
     return { created, client: this.get(stage, clientID)! };
   }
 }
@@ -61,7 +62,7 @@ function toClient(row: ClientRow): OutboundClient {
   return {
     stage: row.stage,
     clientID: row.client_id,
-    securityID: row.security_id,
+    securityIdHash: row.security_id_sha256,
     flows: JSON.parse(row.flows) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,

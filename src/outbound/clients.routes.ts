@@ -7,6 +7,7 @@ import { Params } from '../http/params.js';
 import { handle, send } from '../http/respond.js';
 import { parseStage, route, stageGuard } from '../http/routing.js';
 import type { ClientsRepo, OutboundClient } from './clients.repo.js';
+import { hashSecurityId } from './securityId.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const SECURITY_ID = /^[\x21-\x7e]{64}$/;
@@ -29,7 +30,7 @@ export function clientsRoutes(router: Router, clients: ClientsRepo, clock: Clock
           const securityID = params.requireString('securityID');
           if (!SECURITY_ID.test(securityID)) throw invalid('securityID', 'securityID must be 64 printable ASCII characters without spaces');
           const flows = flowList(params.list('flows'));
-          const { created, client } = clients.put(stage, clientID, securityID, flows, clock.now());
+          const { created, client } = clients.put(stage, clientID, hashSecurityId(securityID), flows, clock.now());
           send(req, res, created ? 201 : 200, view(client));
         }),
       ],

@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../http/errors.js';
-import { secretsEqual } from '../http/access.js';
 import type { Stage } from '../http/routing.js';
 import { iso } from '../clock.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { ClientsRepo, OutboundClient } from './clients.repo.js';
+import { hashSecurityId, securityIdMatches } from './securityId.js';
 import type { ContactView, OutboundRepo, StoredResponse } from './outbound.repo.js';
 
 export interface Credentials {
@@ -30,7 +30,7 @@ export interface OutboundStatus {
 }
 
 // Compared against when the client is unknown, so both failures take the same time.
-const NO_SECRET = randomBytes(32).toString('hex');
+const NO_SECRET_HASH = hashSecurityId(randomBytes(32).toString('hex'));
 
 /** createOutbound, getOutboundStatus and cancelOutbound (docs/http.md §2.3, 2.4). */
 export class OutboundService {
@@ -42,10 +42,10 @@ export class OutboundService {
     private readonly onScheduled: () => void,
   ) {}
 
-  /** The client whose security ID this is, else 401; the comparison is constant-time. */
+  /** The client whose security ID this is, else 401; the hashes are compared in constant time (docs/http.md §7.4). */
   authenticate(stage: Stage, creds: Credentials): OutboundClient {
     const client = this.clients.get(stage, creds.clientID);
-    const ok = secretsEqual(creds.securityID, client?.securityID ?? NO_SECRET);
+    const ok = securityIdMatches(creds.securityID, client?.securityIdHash ?? NO_SECRET_HASH);
     if (!client || !ok) throw new AppError('UNAUTHORIZED', 'clientID or securityID is not valid');
     return client;
   }
