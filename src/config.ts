@@ -129,6 +129,19 @@ export const configSchema = z.object({
   HOST: z.string().trim().min(1).prefault('127.0.0.1'),
   PORT: int(0, 65535).prefault("3000"),
   DATABASE_PATH: z.string().trim().min(1).prefault('data/central.db'),
+  // docs/http.md §11: a postgres:// URL selects PostgreSQL; unset keeps SQLite at DATABASE_PATH.
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   DEFAULT_REGION: z
     .string()
