@@ -26,7 +26,7 @@ export interface App {
 
 /** Build the service; never listens (server.ts does). */
 export function createApp(deps: AppDeps, features: Feature[] = createFeatures(deps)): App {
-  const { config, logger, metrics, db } = deps;
+  const { config, logger, metrics, stores } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -37,8 +37,8 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
 
   // Health first: public, answered over plain HTTP too so load balancers can probe it.
   route(app as unknown as express.Router, '/healthz', {
-    get: handle((req, res) => {
-      db.prepare('SELECT 1').get();
+    get: handle(async (req, res) => {
+      await stores.ping();
       send(req, res, 200, { status: 'ok' });
     }),
   });

@@ -9,6 +9,7 @@ import { createMetrics } from './observability/metrics.js';
 import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
+import { createSqliteStores } from './db/stores.sqlite.js';
 
 /** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 
@@ -28,16 +29,18 @@ try {
 
 const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 1, sync: false }));
 let db: ReturnType<typeof openDatabase>;
+let stores: ReturnType<typeof createSqliteStores>;
 try {
   db = openDatabase(config.DATABASE_PATH);
   migrate(db);
+  stores = createSqliteStores(db);
 } catch (e) {
   fail(`Cannot open database at DATABASE_PATH=${config.DATABASE_PATH}: ${(e as Error).message.split('\n')[0]}`);
 }
 
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ db, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
+  app = createApp({ stores, db, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
 } catch (e) {
   fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
 }
@@ -75,7 +78,7 @@ async function shutdown(signal: string): Promise<void> {
   app.closing();
   await closed;
   await app.stop();
-  db.close();
+  await stores.close();
   logger.info('stopped');
   logger.flush();
   process.exit(0);

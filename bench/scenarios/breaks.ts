@@ -9,6 +9,7 @@ import type { Clock } from '../../src/clock.js';
 import { configFrom } from '../../src/config.js';
 import { migrate, openDatabase, type Db } from '../../src/db/open.js';
 import type { AppDeps } from '../../src/deps.js';
+import { createSqliteStores } from '../../src/db/stores.sqlite.js';
 import { EventBus } from '../../src/events/bus.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -38,7 +39,7 @@ function open(): { db: Db; dir: string; deps: AppDeps; clock: { t: number } & Cl
   const clock = { t: Date.parse('2026-01-31T12:00:00.000Z'), now() { return this.t; } };
   const config = configFrom({ DATABASE_PATH: path, PAUSE_CHANGES_PER_MINUTE: '0', RATE_LIMIT_PER_IP: '0' });
   const logger = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
-  return { db, dir, clock, deps: { db, config, logger, clock, metrics: createMetrics(), bus: new EventBus() } };
+  return { db, dir, clock, deps: { stores: createSqliteStores(db), db, config, logger, clock, metrics: createMetrics(), bus: new EventBus() } };
 }
 
 const cliOf = (i: number) => `+9190000${String(i).padStart(5, '0')}`;

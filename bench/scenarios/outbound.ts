@@ -7,7 +7,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { systemClock } from '../../src/clock.js';
 import { RecordingDialer } from '../../src/outbound/dialer.js';
-import { OutboundRepo } from '../../src/outbound/outbound.repo.js';
+import { SqliteOutboundStore } from '../../src/outbound/outbound.store.sqlite.js';
 import { OutboundScheduler } from '../../src/outbound/scheduler.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
@@ -62,20 +62,20 @@ export const outboundMeasurements: Measurement[] = [
         const config = configFrom({ DATABASE_PATH: dbPath });
         const logger = createLogger('warn');
         const metrics = createMetrics();
-        const repo = new OutboundRepo(db);
+        const store = new SqliteOutboundStore(db);
         const dueAt = systemClock.now();
         for (let r = 0; r < DRAIN_CONTACTS / 1000; r++) {
           const reqID = `drain${r}`;
           const numbers = Array.from({ length: 1000 }, (_, i) => `+9198${String(r * 1000 + i).padStart(8, '0')}`);
           const body = { obdReqID: reqID };
-          repo.create(
+          await store.createRequest(
             { stage: 'prod', reqID, clientID: CLIENT_ID, flowID: FLOW_ID, phononUUID: crypto.randomUUID(), scheduledAt: dueAt, createdAt: dueAt, numbers },
             undefined,
             { status: 200, body },
           );
         }
         const recording = new RecordingDialer(logger);
-        const scheduler = new OutboundScheduler({ clock: systemClock, config, logger, metrics }, repo, { prod: recording, test: recording }, undefined, {
+        const scheduler = new OutboundScheduler({ clock: systemClock, config, logger, metrics }, store, { prod: recording, test: recording }, undefined, {
           maxInFlight: 1000,
         });
         const remaining = db.prepare("SELECT count(*) FROM outbound_contacts WHERE status = 'scheduled'").pluck();

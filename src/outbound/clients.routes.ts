@@ -6,7 +6,7 @@ import { invalid, missing } from '../http/errors.js';
 import { Params } from '../http/params.js';
 import { handle, send } from '../http/respond.js';
 import { parseStage, route, stageGuard } from '../http/routing.js';
-import type { ClientsRepo, OutboundClient } from './clients.repo.js';
+import type { OutboundClient, OutboundStore } from './outbound.store.js';
 import { hashSecurityId } from './securityId.js';
 
 const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -15,14 +15,14 @@ const FLOW_ID = /^[\x21-\x7e]{8}$/;
 const MAX_FLOWS = 1000;
 
 /** `PUT /admin/{stage}/clients/{clientID}` `{securityID, flows}` → 201 created / 200 replaced (docs/http.md §6). */
-export function clientsRoutes(router: Router, clients: ClientsRepo, clock: Clock): void {
+export function clientsRoutes(router: Router, store: OutboundStore, clock: Clock): void {
   route(
     router,
     '/admin/:stage/clients/:clientID',
     {
       put: [
         readBody(),
-        handle((req, res) => {
+        handle(async (req, res) => {
           const stage = parseStage(req.params.stage);
           const clientID = String(req.params.clientID);
           if (!CLIENT_ID.test(clientID)) throw invalid('clientID', 'clientID must be 1-128 characters of A-Z a-z 0-9 _ . : -');
@@ -30,7 +30,7 @@ export function clientsRoutes(router: Router, clients: ClientsRepo, clock: Clock
           const securityID = params.requireString('securityID');
           if (!SECURITY_ID.test(securityID)) throw invalid('securityID', 'securityID must be 64 printable ASCII characters without spaces');
           const flows = flowList(params.list('flows'));
-          const { created, client } = clients.put(stage, clientID, hashSecurityId(securityID), flows, clock.now());
+          const { created, client } = await store.putClient(stage, clientID, hashSecurityId(securityID), flows, clock.now());
           send(req, res, created ? 201 : 200, view(client));
         }),
       ],

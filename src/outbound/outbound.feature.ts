@@ -1,12 +1,10 @@
 import type { AppDeps } from '../deps.js';
 import type { Feature } from '../webhook/registry.js';
 import { CallingWindow } from './callingWindow.js';
-import { ClientsRepo } from './clients.repo.js';
 import { clientsRoutes } from './clients.routes.js';
 import { RecordingDialer, type Dialer } from './dialer.js';
 import { HttpDialer } from './httpDialer.js';
 import { outboundMethods } from './outbound.methods.js';
-import { OutboundRepo } from './outbound.repo.js';
 import { OutboundService } from './outbound.service.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
 
@@ -18,21 +16,20 @@ const RECORDING_MAX_IN_FLIGHT = 1000;
  * durable scheduler that hands due contacts to the dialer. `test` always uses the recording dialer.
  */
 export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}): Feature & { scheduler: OutboundScheduler } {
-  const { db, config, clock, logger } = deps;
-  const clients = new ClientsRepo(db);
-  const repo = new OutboundRepo(db);
+  const { config, clock, logger } = deps;
+  const store = deps.stores.outbound;
   const window = CallingWindow.fromConfig(config);
   const recording = new RecordingDialer(logger);
   const prodDialer: Dialer = config.DIALER_URL ? new HttpDialer(config.DIALER_URL, config.DIALER_TIMEOUT_MS) : recording;
   // A real platform gets a bounded number of concurrent calls; the recording dialer drains fast.
   const maxInFlight = config.DIALER_URL ? HTTP_MAX_IN_FLIGHT : RECORDING_MAX_IN_FLIGHT;
-  const scheduler = new OutboundScheduler(deps, repo, { prod: prodDialer, test: recording }, window, { maxInFlight, ...opts });
-  const service = new OutboundService(deps, clients, repo, window, () => scheduler.wake());
+  const scheduler = new OutboundScheduler(deps, store, { prod: prodDialer, test: recording }, window, { maxInFlight, ...opts });
+  const service = new OutboundService(deps, store, window, () => scheduler.wake());
   return {
     name: 'outbound',
     scheduler,
     methods: outboundMethods(service, config),
-    routes: (router) => clientsRoutes(router, clients, clock),
+    routes: (router) => clientsRoutes(router, store, clock),
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
   };

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { AppError, invalid, missing } from '../http/errors.js';
 import type { Params } from '../http/params.js';
-import type { MethodContext, MethodResult, WebhookMethod } from '../webhook/registry.js';
+import type { MethodContext, WebhookMethod } from '../webhook/registry.js';
 import { parseContactNumbers } from './contactNumbers.js';
 import type { Credentials, OutboundService } from './outbound.service.js';
 
@@ -15,48 +15,38 @@ const MAX_IDEMPOTENCY_KEY = 255;
 export function outboundMethods(service: OutboundService, config: Config): WebhookMethod[] {
   const createOutbound: WebhookMethod = {
     name: 'createOutbound',
-    failure: { obdResponseCode: 500, obdReqID: null },
-    handle: (ctx) =>
-      withResponseCode(ctx, () => {
-        const { stage, params } = ctx;
-        requireApiVersion(params, true);
-        const creds = credentials(params);
-        const flowID = params.requireString('flowID');
-        if ([...flowID].length !== FLOW_ID_LENGTH) throw invalid('flowID', `flowID must be ${FLOW_ID_LENGTH} characters`);
-        const idempotencyKey = idempotencyKeyOf(ctx);
-        const client = service.authenticate(stage, creds);
-        const first = service.replay(stage, client, idempotencyKey);
-        if (first) return first;
-        service.requireFlow(client, flowID);
-        const delayMinutes = params.int('delayMinutes', { min: 0, max: MAX_DELAY_MINUTES }) ?? 0;
-        const numbers = parseContactNumbers(params.list('contactNumbers'), config.DEFAULT_REGION);
-        return service.create(stage, client, { flowID, delayMinutes, numbers, idempotencyKey });
-      }),
+    // createOutbound's failure replies carry `obdResponseCode` equal to the HTTP status.
+    failure: (e) => ({ obdResponseCode: e instanceof AppError ? e.status : 500, obdReqID: null }),
+    handle: async (ctx) => {
+      const { stage, params } = ctx;
+      requireApiVersion(params, true);
+      const creds = credentials(params);
+      const flowID = params.requireString('flowID');
+      if ([...flowID].length !== FLOW_ID_LENGTH) throw invalid('flowID', `flowID must be ${FLOW_ID_LENGTH} characters`);
+      const idempotencyKey = idempotencyKeyOf(ctx);
+      const client = await service.authenticate(stage, creds);
+      const first = await service.replay(stage, client, idempotencyKey);
+      if (first) return first;
+      service.requireFlow(client, flowID);
+      const delayMinutes = params.int('delayMinutes', { min: 0, max: MAX_DELAY_MINUTES }) ?? 0;
+      const numbers = parseContactNumbers(params.list('contactNumbers'), config.DEFAULT_REGION);
+      return service.create(stage, client, { flowID, delayMinutes, numbers, idempotencyKey });
+    },
   };
 
   const statusMethod = (name: string, run: typeof service.status): WebhookMethod => ({
     name,
     failure: { obdReqID: null, status: null },
-    handle: ({ stage, params }) => {
+    handle: async ({ stage, params }) => {
       requireApiVersion(params, false);
       const creds = credentials(params);
       const reqID = params.requireString('obdReqID', { max: 64 });
-      const client = service.authenticate(stage, creds);
-      return { body: { ...run.call(service, stage, client, reqID) } };
+      const client = await service.authenticate(stage, creds);
+      return { body: { ...(await run.call(service, stage, client, reqID)) } };
     },
   });
 
   return [createOutbound, statusMethod('getOutboundStatus', service.status), statusMethod('cancelOutbound', service.cancel)];
-}
-
-/** createOutbound's failure replies carry `obdResponseCode` equal to the HTTP status. */
-async function withResponseCode(ctx: MethodContext, run: () => MethodResult | Promise<MethodResult>): Promise<MethodResult> {
-  try {
-    return await run();
-  } catch (e) {
-    ctx.res.locals.failure = { obdResponseCode: e instanceof AppError ? e.status : 500, obdReqID: null };
-    throw e;
-  }
 }
 
 function requireApiVersion(params: Params, required: boolean): void {
@@ -79,8 +69,9 @@ function credentials(params: Params): Credentials {
 }
 
 /** `Idempotency-Key` header, else the `requestRef` parameter. */
-function idempotencyKeyOf({ req, params }: MethodContext): string | undefined {
-  const header = req.get('idempotency-key');
+function idempotencyKeyOf({ headers, params }: MethodContext): string | undefined {
+  const given = headers['idempotency-key'];
+  const header = Array.isArray(given) ? given.join(', ') : given;
   const [field, key] = header !== undefined ? ['Idempotency-Key', header.trim()] : ['requestRef', params.string('requestRef')?.trim()];
   if (key === undefined) return undefined;
   if (key === '' || key.length > MAX_IDEMPOTENCY_KEY || !/^[\x20-\x7e]+$/.test(key)) {

@@ -4,9 +4,8 @@ import { AppError } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import { iso } from '../clock.js';
 import type { CallingWindow } from './callingWindow.js';
-import type { ClientsRepo, OutboundClient } from './clients.repo.js';
-import { hashSecurityId, securityIdMatches } from './securityId.js';
-import type { ContactView, OutboundRepo, StoredResponse } from './outbound.repo.js';
+import type { ContactView, OutboundClient, OutboundStore, RequestState, StoredResponse } from './outbound.store.js';
+import { securityIdMatches } from './securityId.js';
 
 export interface Credentials {
   clientID: string;
@@ -36,30 +35,29 @@ const NO_SECRET_HASH = hashSecurityId(randomBytes(32).toString('hex'));
 export class OutboundService {
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'metrics'>,
-    private readonly clients: ClientsRepo,
-    private readonly repo: OutboundRepo,
+    private readonly store: OutboundStore,
     private readonly window: CallingWindow | undefined,
     private readonly onScheduled: () => void,
   ) {}
 
   /** The client whose security ID this is, else 401; the hashes are compared in constant time (docs/http.md §7.4). */
-  authenticate(stage: Stage, creds: Credentials): OutboundClient {
-    const client = this.clients.get(stage, creds.clientID);
+  async authenticate(stage: Stage, creds: Credentials): Promise<OutboundClient> {
+    const client = await this.store.getClient(stage, creds.clientID);
     const ok = securityIdMatches(creds.securityID, client?.securityIdHash ?? NO_SECRET_HASH);
     if (!client || !ok) throw new AppError('UNAUTHORIZED', 'clientID or securityID is not valid');
     return client;
   }
 
   /** The first response for this client's idempotency key within 24 h, if there is one. */
-  replay(stage: Stage, client: OutboundClient, key: string | undefined): StoredResponse | undefined {
-    return key === undefined ? undefined : this.repo.replay(stage, idempotencyScope(client), key, this.deps.clock.now());
+  async replay(stage: Stage, client: OutboundClient, key: string | undefined): Promise<StoredResponse | undefined> {
+    return key === undefined ? undefined : this.store.replay(stage, { scope: idempotencyScope(client), key }, this.deps.clock.now());
   }
 
   requireFlow(client: OutboundClient, flowID: string): void {
     if (!client.flows.includes(flowID)) throw new AppError('FLOW_NOT_FOUND', "flowID is not one of this client's flows", 'flowID');
   }
 
-  create(stage: Stage, client: OutboundClient, input: Omit<CreateOutboundInput, keyof Credentials>): StoredResponse {
+  async create(stage: Stage, client: OutboundClient, input: Omit<CreateOutboundInput, keyof Credentials>): Promise<StoredResponse> {
     this.requireFlow(client, input.flowID);
     const now = this.deps.clock.now();
     const earliest = now + input.delayMinutes * 60_000;
@@ -77,7 +75,7 @@ export class OutboundService {
       },
     };
     const idem = input.idempotencyKey === undefined ? undefined : { scope: idempotencyScope(client), key: input.idempotencyKey };
-    const result = this.repo.create(
+    const result = await this.store.createRequest(
       { stage, reqID, clientID: client.clientID, flowID: input.flowID, phononUUID, scheduledAt, createdAt: now, numbers: input.numbers },
       idem,
       response,
@@ -89,19 +87,21 @@ export class OutboundService {
     return result;
   }
 
-  status(stage: Stage, client: OutboundClient, reqID: string): OutboundStatus {
-    const req = this.repo.getRequest(stage, reqID);
+  async status(stage: Stage, client: OutboundClient, reqID: string): Promise<OutboundStatus> {
+    const state = await this.store.requestState(stage, reqID);
     // Another client's request is as unknown as one that does not exist.
-    if (!req || req.client_id !== client.clientID) throw new AppError('NOT_FOUND', 'no outbound request with this obdReqID', 'obdReqID');
-    const contacts = this.repo.contacts(stage, reqID);
-    return { obdReqID: reqID, status: requestStatus(req.cancelled_at, contacts), scheduledAt: iso(req.scheduled_at), contacts };
+    return view(state && state.request.clientID === client.clientID ? state : undefined);
   }
 
-  cancel(stage: Stage, client: OutboundClient, reqID: string): OutboundStatus {
-    this.status(stage, client, reqID);
-    this.repo.cancel(stage, reqID, this.deps.clock.now());
-    return this.status(stage, client, reqID);
+  async cancel(stage: Stage, client: OutboundClient, reqID: string): Promise<OutboundStatus> {
+    return view(await this.store.cancelRequest(stage, reqID, client.clientID, this.deps.clock.now()));
   }
+}
+
+function view(state: RequestState | undefined): OutboundStatus {
+  if (!state) throw new AppError('NOT_FOUND', 'no outbound request with this obdReqID', 'obdReqID');
+  const { request, contacts } = state;
+  return { obdReqID: request.reqID, status: requestStatus(request.cancelledAt, contacts), scheduledAt: iso(request.scheduledAt), contacts };
 }
 
 function idempotencyScope(client: OutboundClient): string {

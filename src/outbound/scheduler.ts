@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { Dialer, DialOutcome } from './dialer.js';
-import type { ClaimedContact, Completion, OutboundRepo, RequestRow } from './outbound.repo.js';
+import type { ClaimedContact, Completion, OutboundRequest, OutboundStore } from './outbound.store.js';
 
 export interface SchedulerOptions {
   /** How often to look for due contacts when idle (real time; due-ness is the injected clock's). */
@@ -28,7 +28,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 }
 
 /**
- * The durable scheduler. Due contacts are claimed in one `UPDATE … RETURNING` under a lease
+ * The durable scheduler. Due contacts are claimed in one store call under a lease
  * (owner + lease end), each claim counting an attempt; outcomes are written back only while the
  * claim is still ours. A process that dies mid-dispatch leaves the contact 'scheduled' with a
  * lease that runs out, so it is claimed again — with the same idempotency key — only when the
@@ -44,15 +44,20 @@ export class OutboundScheduler {
   private readonly stopWaitMs: number;
   private readonly interrupt = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly requests = new Map<string, RequestRow | undefined>();
+  private readonly requests = new Map<string, Promise<OutboundRequest | undefined>>();
   private pending: Completion[] = [];
   private flushQueued = false;
+  /** The outcome write in progress; writes run one after another. */
+  private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** A claim is in progress (the store is async): a wake-up meanwhile ticks again right after. */
+  private ticking = false;
+  private tickAgain = false;
 
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'config' | 'logger' | 'metrics'>,
-    private readonly repo: OutboundRepo,
+    private readonly store: OutboundStore,
     private readonly dialers: Record<Stage, Dialer>,
     private readonly window: CallingWindow | undefined,
     opts: SchedulerOptions = {},
@@ -76,7 +81,7 @@ export class OutboundScheduler {
   wake(): void {
     if (!this.running) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), 0);
+    this.timer = setTimeout(() => void this.tick(), 0);
   }
 
   /**
@@ -95,13 +100,19 @@ export class OutboundScheduler {
       this.interrupt.abort();
     }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    this.flush();
+    await this.flush();
+    while (this.ticking) await new Promise((r) => setImmediate(r));
   }
 
-  private tick(): void {
+  private async tick(): Promise<void> {
     this.timer = undefined;
     if (!this.running) return;
-    if (this.pending.length > 0) this.flush();
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    if (this.pending.length > 0) void this.flush();
     let claimed = 0;
     let limit = 0;
     try {
@@ -109,7 +120,7 @@ export class OutboundScheduler {
       if (!this.window || this.window.isOpen(now)) {
         limit = this.maxInFlight - this.inFlight.size;
         if (limit > 0) {
-          const batch = this.repo.claim(this.owner, now, now + this.leaseMs, limit);
+          const batch = await this.store.claim(this.owner, now, now + this.leaseMs, limit);
           claimed = batch.length;
           this.requests.clear();
           for (const c of batch) this.dispatch(c, now);
@@ -117,9 +128,14 @@ export class OutboundScheduler {
       }
     } catch (e) {
       this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound claim failed');
+    } finally {
+      this.ticking = false;
     }
-    // A full batch means more may be due: come back at once; otherwise poll.
-    if (this.running) this.timer = setTimeout(() => this.tick(), claimed > 0 && claimed === limit ? 0 : this.pollMs);
+    // A full batch (or a wake-up during the claim) means more may be due: come back at once;
+    // otherwise poll.
+    const again = this.tickAgain || (claimed > 0 && claimed === limit);
+    this.tickAgain = false;
+    if (this.running) this.timer = setTimeout(() => void this.tick(), again ? 0 : this.pollMs);
   }
 
   private dispatch(c: ClaimedContact, now: number): void {
@@ -132,26 +148,31 @@ export class OutboundScheduler {
   }
 
   private async attempt(c: ClaimedContact): Promise<void> {
-    const req = this.request(c.stage, c.reqID);
-    let outcome: DialOutcome;
-    if (!req) {
-      outcome = { kind: 'failed', error: 'request not found' };
-    } else {
-      try {
-        outcome = await this.dialers[c.stage].dial({
-          obdReqID: req.req_id,
-          obdPhononUUID: req.phonon_uuid,
-          clientID: req.client_id,
-          flowID: req.flow_id,
-          number: c.number,
-          attempt: c.attempts,
-          idempotencyKey: c.idempotencyKey,
-        }, this.interrupt.signal);
-      } catch (e) {
-        outcome = { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
-      }
+    this.record(c, await this.outcome(c));
+  }
+
+  private async outcome(c: ClaimedContact): Promise<DialOutcome> {
+    let req: OutboundRequest | undefined;
+    try {
+      req = await this.request(c.stage, c.reqID);
+    } catch (e) {
+      // Not dialled, so retried like an unconfirmed dispatch.
+      return { kind: 'retry', error: `request not readable: ${(e as Error)?.name ?? 'unknown'}` };
     }
-    this.record(c, outcome);
+    if (!req) return { kind: 'failed', error: 'request not found' };
+    try {
+      return await this.dialers[c.stage].dial({
+        obdReqID: req.reqID,
+        obdPhononUUID: req.phononUUID,
+        clientID: req.clientID,
+        flowID: req.flowID,
+        number: c.number,
+        attempt: c.attempts,
+        idempotencyKey: c.idempotencyKey,
+      }, this.interrupt.signal);
+    } catch (e) {
+      return { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
+    }
   }
 
   private record(c: ClaimedContact, outcome: DialOutcome): void {
@@ -173,28 +194,36 @@ export class OutboundScheduler {
     // Outcomes that arrive together are written in one transaction, right after this turn.
     if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => void this.flush());
     }
   }
 
-  private flush(): void {
+  /** Write the outcomes gathered so far; writes run one after another, in order. */
+  private flush(): Promise<void> {
     this.flushQueued = false;
     const done = this.pending;
-    if (done.length === 0) return;
+    if (done.length === 0) return this.flushing;
     this.pending = [];
-    try {
-      this.repo.complete(this.owner, done);
-    } catch (e) {
-      // Kept and written again on the next tick (the contacts stay leased to this scheduler, so
-      // it never dials them twice); after a crash they are claimed again with the same keys.
-      this.pending = done.concat(this.pending);
-      this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound outcome not recorded');
-    }
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await this.store.complete(this.owner, done);
+      } catch (e) {
+        // Kept and written again on the next tick (the contacts stay leased to this scheduler, so
+        // it never dials them twice); after a crash they are claimed again with the same keys.
+        this.pending = done.concat(this.pending);
+        this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound outcome not recorded');
+      }
+    });
+    return this.flushing;
   }
 
-  private request(stage: Stage, reqID: string): RequestRow | undefined {
+  private request(stage: Stage, reqID: string): Promise<OutboundRequest | undefined> {
     const key = `${stage}\u0000${reqID}`;
-    if (!this.requests.has(key)) this.requests.set(key, this.repo.getRequest(stage, reqID));
-    return this.requests.get(key);
+    let req = this.requests.get(key);
+    if (!req) {
+      req = this.store.getRequest(stage, reqID);
+      this.requests.set(key, req);
+    }
+    return req;
   }
 }

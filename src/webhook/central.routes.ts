@@ -23,8 +23,15 @@ export function centralWebhookRouter(methods: WebhookMethod[]): Router {
           if (name === undefined || name.trim() === '') throw missing('method');
           const method = byName.get(name.trim().toLowerCase());
           if (!method) throw new AppError('UNKNOWN_METHOD', `unknown method "${name.slice(0, 64)}"`, 'method');
-          res.locals.failure = method.failure;
-          const result = await method.handle({ stage, params, req, res });
+          const { failure } = method;
+          if (typeof failure !== 'function') res.locals.failure = failure;
+          let result;
+          try {
+            result = await method.handle({ stage, params, headers: req.headers });
+          } catch (e) {
+            if (typeof failure === 'function') res.locals.failure = failure(e);
+            throw e;
+          }
           send(req, res, result.status ?? 200, result.body);
         }),
       ],

@@ -1,20 +1,25 @@
-import type { Request, Response, Router } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Router } from 'express';
 import type { Params } from '../http/params.js';
 import type { Stage } from '../http/routing.js';
 
 /** One method of the central webhook (docs/http.md §2). Adding a method is adding one entry. */
 export interface WebhookMethod {
   name: string;
-  /** The method's own result fields with their failure values, e.g. `{cli_pause_update: false}`. */
-  failure: Record<string, unknown>;
+  /**
+   * The method's own result fields with their failure values, e.g. `{cli_pause_update: false}`,
+   * merged into its error replies; a function when they depend on the error.
+   */
+  failure: Record<string, unknown> | ((error: unknown) => Record<string, unknown>);
   handle(ctx: MethodContext): MethodResult | Promise<MethodResult>;
 }
 
+/** What a method is given: no Express objects, so a method is a plain function of its input. */
 export interface MethodContext {
   stage: Stage;
   params: Params;
-  req: Request;
-  res: Response;
+  /** The request's headers, names in lower case. */
+  headers: IncomingHttpHeaders;
 }
 
 export interface MethodResult {

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Storage engine for the whole suite: TEST_DATABASE_URL (agreed with the PostgreSQL stores).
+// Unset → SQLite; `TEST_DATABASE_URL=postgres://… npx vitest run` runs every test on PostgreSQL.
+// The choice is made in one place, test/helpers/testStores.ts.
 import { Writable } from 'node:stream';
 import { configFrom, type Config } from '../../src/config.js';
-import { migrate, openDatabase, type Db } from '../../src/db/open.js';
+import type { Db } from '../../src/db/open.js';
+import type { Stores } from '../../src/db/stores.js';
+import { openTestStores } from './testStores.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createApp, type App } from '../../src/app.js';
@@ -29,6 +31,7 @@ export interface TestApp {
   app: App;
   bus: EventBus;
   http: App['http'];
+  stores: Stores;
   db: Db;
   config: Config;
   clock: FakeClock;
@@ -46,11 +49,8 @@ export function buildTestApp(
   env: Record<string, string> = {},
   opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[] } = {},
 ): TestApp {
-  const dir = mkdtempSync(join(tmpdir(), 'cw-test-'));
-  const dbPath = join(dir, 'test.db');
+  const { stores, db, dbPath, dispose } = openTestStores();
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
-  const db = openDatabase(dbPath);
-  migrate(db);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -61,13 +61,14 @@ export function buildTestApp(
   const logger = createLogger('info', sink);
   const clock = opts.clock ?? new FakeClock();
   const bus = new EventBus();
-  const deps: AppDeps = { db, config, logger, clock, metrics: createMetrics(), bus };
+  const deps: AppDeps = { stores, db, config, logger, clock, metrics: createMetrics(), bus };
   const app = opts.features ? createApp(deps, opts.features(deps)) : createApp(deps);
   if (opts.start) app.start();
   return {
     app,
     bus,
     http: app.http,
+    stores,
     db,
     config,
     clock,
@@ -75,8 +76,7 @@ export function buildTestApp(
     dbPath,
     async close() {
       await app.stop();
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
+      await dispose();
     },
   };
 }

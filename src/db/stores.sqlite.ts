@@ -1,0 +1,18 @@
+import type { Db } from './open.js';
+import type { Stores } from './stores.js';
+import { SqliteOutboundStore } from '../outbound/outbound.store.sqlite.js';
+
+/** All stores on one SQLite database (opened and migrated by `open.ts`). */
+export function createSqliteStores(db: Db): Stores {
+  const ping = db.prepare('SELECT 1');
+  return {
+    engine: 'sqlite',
+    outbound: new SqliteOutboundStore(db),
+    async ping() {
+      ping.get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

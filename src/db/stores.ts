@@ -1,0 +1,17 @@
+import type { OutboundStore } from '../outbound/outbound.store.js';
+
+/**
+ * Every feature's storage, behind one interface per feature (`src/<feature>/<feature>.store.ts`).
+ * Each engine builds all of them in one factory (`stores.sqlite.ts`, `stores.pg.ts`); features
+ * receive them through AppDeps and never see the engine. Store methods are async and each is one
+ * whole state change, run as one transaction inside the store.
+ */
+export interface Stores {
+  /** Which engine this is, for logs and the rare engine-specific default. */
+  engine: 'sqlite' | 'postgres';
+  outbound: OutboundStore;
+  /** One round trip to the database, for /healthz. */
+  ping(): Promise<void>;
+  /** Release the database (connections, file handle); the stores are unusable afterwards. */
+  close(): Promise<void>;
+}
