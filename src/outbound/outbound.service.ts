@@ -5,7 +5,7 @@ import type { Stage } from '../http/routing.js';
 import { iso } from '../clock.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { ContactView, OutboundClient, OutboundStore, RequestState, StoredResponse } from './outbound.store.js';
-import { securityIdMatches } from './securityId.js';
+import { hashSecurityId, securityIdMatches } from './securityId.js';
 
 export interface Credentials {
   clientID: string;

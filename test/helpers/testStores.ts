@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { migrate, openDatabase, type Db } from '../../src/db/open.js';
 import type { Stores } from '../../src/db/stores.js';
 import { createSqliteStores } from '../../src/db/stores.sqlite.js';
+import { TEST_DATABASE_URL } from './pgTestDb.js';
 
 /**
  * The one place the test suite chooses its storage engine (used by buildTestApp and by the store
@@ -12,7 +13,6 @@ import { createSqliteStores } from '../../src/db/stores.sqlite.js';
  *   TEST_DATABASE_URL=postgres://…     → PostgreSQL, a fresh migrated database per test app
  *                                        (registered by the PostgreSQL stores).
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
 export interface TestStores {
   stores: Stores;

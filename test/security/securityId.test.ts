@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../../src/db/open.js';
-import { ClientsRepo } from '../../src/outbound/clients.repo.js';
+import { SqliteOutboundStore } from '../../src/outbound/outbound.store.sqlite.js';
 import { hashSecurityId, securityIdMatches } from '../../src/outbound/securityId.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { SECURITY_ID, createBody, registerClient, webhook } from '../outbound/outboundHelpers.js';
@@ -55,7 +55,7 @@ describe('securityID at rest (7.4)', () => {
     const db = openDatabase(dbPath);
     expect(migrate(db)).toEqual(readdirSync(MIGRATIONS).filter((f) => f >= '055' && f.endsWith('.sql')).sort());
     const dump = JSON.stringify(db.prepare('SELECT * FROM outbound_clients').all());
-    const client = new ClientsRepo(db).get('prod', 'acme');
+    const client = await new SqliteOutboundStore(db).getClient('prod', 'acme');
     db.close();
     expect(dump).not.toContain(SECURITY_ID);
     expect(client?.securityIdHash).toBe(hashSecurityId(SECURITY_ID));
