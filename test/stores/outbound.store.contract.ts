@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Stores } from '../../src/db/stores.js';
+import type { NewRequest, OutboundStore } from '../../src/outbound/outbound.store.js';
+import { IDEMPOTENCY_TTL_MS } from '../../src/outbound/outbound.store.js';
+import type { OpenStores } from './engines.js';
+
+/** What every OutboundStore must do, whatever the engine (src/outbound/outbound.store.ts). */
+export function outboundStoreContract(open: OpenStores): void {
+  describe('OutboundStore', () => {
+    let opened: { stores: Stores; dispose(): Promise<void> };
+    let store: OutboundStore;
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.stores.outbound;
+    });
+    afterEach(async () => opened.dispose());
+
+    const T0 = Date.parse('2026-01-15T10:00:00.000Z');
+    const request = (over: Partial<NewRequest> = {}): NewRequest => ({
+      stage: 'prod',
+      reqID: 'req1',
+      clientID: 'acme',
+      flowID: 'FLOW0001',
+      phononUUID: '00000000-0000-4000-8000-000000000001',
+      scheduledAt: T0,
+      createdAt: T0,
+      numbers: ['+919800000000', '+919800000001'],
+      ...over,
+    });
+    const ok = (reqID: string) => ({ status: 200, body: { obdReqID: reqID } });
+
+    it('when a client is put twice, then the first is created and the second replaces it', async () => {
+      const first = await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0);
+      expect(first.created).toBe(true);
+      expect(first.client).toEqual({ stage: 'prod', clientID: 'acme', securityIdHash: 'a'.repeat(64), flows: ['FLOW0001'], createdAt: T0, updatedAt: T0 });
+      const second = await store.putClient('prod', 'acme', 'b'.repeat(64), ['FLOW0002', 'FLOW0003'], T0 + 5);
+      expect(second.created).toBe(false);
+      expect(second.client).toMatchObject({ securityIdHash: 'b'.repeat(64), flows: ['FLOW0002', 'FLOW0003'], createdAt: T0, updatedAt: T0 + 5 });
+      expect(await store.getClient('prod', 'acme')).toEqual(second.client);
+      // Stages are separate worlds.
+      expect(await store.getClient('test', 'acme')).toBeUndefined();
+    });
+
+    it('when a request is created, then it and its contacts read back in order, all scheduled', async () => {
+      const response = ok('req1');
+      expect(await store.createRequest(request(), undefined, response)).toBe(response);
+      expect(await store.getRequest('prod', 'req1')).toEqual({
+        stage: 'prod', reqID: 'req1', clientID: 'acme', flowID: 'FLOW0001', phononUUID: '00000000-0000-4000-8000-000000000001',
+        scheduledAt: T0, createdAt: T0, cancelledAt: null,
+      });
+      const state = await store.requestState('prod', 'req1');
+      expect(state?.contacts).toEqual([
+        { number: '+919800000000', status: 'scheduled', attempts: 0, lastError: null },
+        { number: '+919800000001', status: 'scheduled', attempts: 0, lastError: null },
+      ]);
+      expect(await store.requestState('test', 'req1')).toBeUndefined();
+      expect(await store.getRequest('prod', 'nope')).toBeUndefined();
+    });
+
+    it('when two creates race with one idempotency key, then one request is stored and both get its response', async () => {
+      const idem = { scope: 'createOutbound:acme', key: 'k1' };
+      const a = ok('reqA');
+      const b = ok('reqB');
+      const [ra, rb] = await Promise.all([
+        store.createRequest(request({ reqID: 'reqA' }), idem, a),
+        store.createRequest(request({ reqID: 'reqB' }), idem, b),
+      ]);
+      expect(ra).toEqual(rb);
+      expect([ra === a, rb === b].filter(Boolean)).toHaveLength(1);
+      const winner = ra === a ? 'reqA' : 'reqB';
+      const loser = winner === 'reqA' ? 'reqB' : 'reqA';
+      expect(await store.getRequest('prod', winner)).toBeDefined();
+      expect(await store.getRequest('prod', loser)).toBeUndefined();
+      expect(await store.replay('prod', idem, T0 + 1000)).toEqual(ra);
+      // Another scope, another stage: not the same key.
+      expect(await store.replay('prod', { scope: 'createOutbound:other', key: 'k1' }, T0)).toBeUndefined();
+      expect(await store.replay('test', idem, T0)).toBeUndefined();
+    });
+
+    it('when an idempotency record is 24 h old, then it no longer replays and the key can be used again', async () => {
+      const idem = { scope: 'createOutbound:acme', key: 'k1' };
+      await store.createRequest(request({ reqID: 'old' }), idem, ok('old'));
+      expect(await store.replay('prod', idem, T0 + IDEMPOTENCY_TTL_MS - 1)).toEqual(ok('old'));
+      expect(await store.replay('prod', idem, T0 + IDEMPOTENCY_TTL_MS)).toBeUndefined();
+      const later = T0 + IDEMPOTENCY_TTL_MS;
+      const fresh = ok('new');
+      expect(await store.createRequest(request({ reqID: 'new', createdAt: later, scheduledAt: later }), idem, fresh)).toBe(fresh);
+      expect(await store.replay('prod', idem, later + 1)).toEqual(fresh);
+    });
+
+    it('when contacts are claimed, then only due ones are leased, each attempt counted, and a second claim gets none of them', async () => {
+      await store.createRequest(request({ reqID: 'due' }), undefined, ok('due'));
+      await store.createRequest(request({ reqID: 'later', scheduledAt: T0 + 60_000, numbers: ['+919800000009'] }), undefined, ok('later'));
+      const claimed = await store.claim('owner-a', T0, T0 + 10_000, 10);
+      expect(claimed.map((c) => [c.reqID, c.seq, c.number, c.attempts, c.idempotencyKey]).sort()).toEqual([
+        ['due', 0, '+919800000000', 1, 'due-0'],
+        ['due', 1, '+919800000001', 1, 'due-1'],
+      ]);
+      expect(claimed[0]).toMatchObject({ stage: 'prod', dueAt: T0 });
+      expect(await store.claim('owner-b', T0 + 1, T0 + 10_000, 10)).toEqual([]);
+      // The owner never takes over its own leases, even once they ran out.
+      expect(await store.claim('owner-a', T0 + 20_000, T0 + 30_000, 10)).toEqual([]);
+      // Another owner does, after the lease ran out: the same key, a second attempt.
+      const again = await store.claim('owner-b', T0 + 20_000, T0 + 30_000, 1);
+      expect(again).toHaveLength(1);
+      expect(again[0]!.attempts).toBe(2);
+      expect(again[0]!.idempotencyKey).toMatch(/^due-[01]$/);
+    });
+
+    it('when claims run at once, then no contact is handed out twice and the limit holds', async () => {
+      await store.createRequest(request({ numbers: Array.from({ length: 30 }, (_, i) => `+9198000001${String(i).padStart(2, '0')}`) }), undefined, ok('req1'));
+      const batches = await Promise.all(['a', 'b', 'c'].map((o) => store.claim(o, T0, T0 + 10_000, 12)));
+      for (const b of batches) expect(b.length).toBeLessThanOrEqual(12);
+      const keys = batches.flat().map((c) => c.idempotencyKey);
+      expect(keys).toHaveLength(30);
+      expect(new Set(keys).size).toBe(30);
+    });
+
+    it('when outcomes are completed, then dispatched, retry and failed land; a lost claim changes nothing', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001', '+919800000002', '+919800000003'] }), undefined, ok('req1'));
+      const [c0, c1, c2, c3] = (await store.claim('me', T0, T0 + 10_000, 10)).sort((a, b) => a.seq - b.seq);
+      await store.complete('me', [
+        { kind: 'dispatched', contact: c0!, at: T0 + 5 },
+        { kind: 'retry', contact: c1!, error: 'dialer answered HTTP 503', dueAt: T0 + 2_000 },
+        { kind: 'failed', contact: c2!, error: 'dialer refused with HTTP 400' },
+      ]);
+      // Not this owner's claim: ignored.
+      await store.complete('someone-else', [{ kind: 'dispatched', contact: c3!, at: T0 + 5 }]);
+      const state = await store.requestState('prod', 'req1');
+      expect(state!.contacts).toEqual([
+        { number: '+919800000000', status: 'dispatched', attempts: 1, lastError: null },
+        { number: '+919800000001', status: 'scheduled', attempts: 1, lastError: 'dialer answered HTTP 503' },
+        { number: '+919800000002', status: 'failed', attempts: 1, lastError: 'dialer refused with HTTP 400' },
+        { number: '+919800000003', status: 'scheduled', attempts: 1, lastError: null },
+      ]);
+      // The retry is due at its backoff, not before.
+      expect(await store.claim('me', T0 + 1_999, T0 + 20_000, 10)).toEqual([]);
+      const retried = await store.claim('me', T0 + 2_000, T0 + 20_000, 10);
+      expect(retried.map((c) => [c.seq, c.attempts])).toEqual([[1, 2]]);
+      // An outcome for an older attempt of a contact claimed again is stale: ignored.
+      await store.complete('me', [{ kind: 'failed', contact: c1!, error: 'stale' }]);
+      expect((await store.requestState('prod', 'req1'))!.contacts[1]).toMatchObject({ status: 'scheduled', attempts: 2 });
+    });
+
+    it("when a request is cancelled, then what was scheduled is cancelled, in-flight outcomes keep it cancelled unless dispatched, and another client's request is unknown", async () => {
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001', '+919800000002'] }), undefined, ok('req1'));
+      const inFlight = (await store.claim('me', T0, T0 + 10_000, 2)).sort((a, b) => a.seq - b.seq);
+      expect(await store.cancelRequest('prod', 'req1', 'other-client', T0 + 1)).toBeUndefined();
+      expect((await store.requestState('prod', 'req1'))!.request.cancelledAt).toBeNull();
+      expect(await store.cancelRequest('prod', 'nope', 'acme', T0 + 1)).toBeUndefined();
+
+      const cancelled = await store.cancelRequest('prod', 'req1', 'acme', T0 + 1);
+      expect(cancelled!.request.cancelledAt).toBe(T0 + 1);
+      expect(cancelled!.contacts.map((c) => c.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      await store.complete('me', [
+        { kind: 'dispatched', contact: inFlight[0]!, at: T0 + 2 },
+        { kind: 'retry', contact: inFlight[1]!, error: 'timeout', dueAt: T0 + 3 },
+      ]);
+      expect((await store.requestState('prod', 'req1'))!.contacts.map((c) => c.status)).toEqual(['dispatched', 'cancelled', 'cancelled']);
+      expect(await store.claim('other', T0 + 60_000, T0 + 70_000, 10)).toEqual([]);
+      // Cancelling again changes nothing, not even the time.
+      expect((await store.cancelRequest('prod', 'req1', 'acme', T0 + 9))!.request.cancelledAt).toBe(T0 + 1);
+    });
+
+    it('when a request has nothing left to cancel, then cancelling keeps it uncancelled', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      const [c] = await store.claim('me', T0, T0 + 10_000, 1);
+      await store.complete('me', [{ kind: 'dispatched', contact: c!, at: T0 + 1 }]);
+      const state = await store.cancelRequest('prod', 'req1', 'acme', T0 + 2);
+      expect(state!.request.cancelledAt).toBeNull();
+      expect(state!.contacts.map((x) => x.status)).toEqual(['dispatched']);
+    });
+  });
+}
