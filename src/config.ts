@@ -155,6 +155,8 @@ export const configSchema = z.object({
   TLS_KEY_FILE: optionalString,
   ALLOW_HTTP: bool.prefault('false'),
   ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Read-only supervisor login for the board, stream, reports and other admin GETs (docs/http.md §8.2). */
+  BOARD_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 
   RATE_LIMIT_PER_IP: int(0, 1_000_000).prefault("200"),
   PAUSE_CHANGES_PER_MINUTE: int(0, 100_000).prefault("10"),
@@ -179,12 +181,13 @@ export const configSchema = z.object({
   CALLING_WINDOW: callingWindow,
   CALLING_TZ: timeZone.prefault('Asia/Kolkata'),
 
-  SHORTURL_BASE_URL: url(['http:', 'https:']).prefault('http://localhost:3000'),
+  /** Unset: PUBLIC_BASE_URL, else http://localhost:{PORT} (docs/http.md §8.1). */
+  SHORTURL_BASE_URL: optionalUrl(['http:', 'https:']),
   SHORTURL_TOKENS: tokenList.prefault('abcd1234'),
   SHORTURL_REDIRECT_STATUS: z.enum(['301', '302']).prefault('302').transform(Number),
 });
 
-export type Config = Readonly<z.output<typeof configSchema>>;
+export type Config = Readonly<Omit<z.output<typeof configSchema>, 'SHORTURL_BASE_URL'> & { SHORTURL_BASE_URL: string }>;
 
 export class ConfigError extends Error {}
 
@@ -201,10 +204,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((cfg.TLS_CERT_FILE === undefined) !== (cfg.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  if (cfg.BOARD_TOKEN !== undefined && cfg.ADMIN_TOKEN === undefined) {
+    throw new ConfigError('Invalid configuration: BOARD_TOKEN needs ADMIN_TOKEN (without it the admin API serves loopback callers only)');
+  }
+  if (cfg.BOARD_TOKEN !== undefined && cfg.BOARD_TOKEN === cfg.ADMIN_TOKEN) {
+    throw new ConfigError('Invalid configuration: BOARD_TOKEN must differ from ADMIN_TOKEN');
+  }
   if (cfg.EVENTS_WEBHOOK_URL && !cfg.EVENTS_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set');
   }
-  return Object.freeze(cfg);
+  return Object.freeze({ ...cfg, SHORTURL_BASE_URL: cfg.SHORTURL_BASE_URL ?? cfg.PUBLIC_BASE_URL ?? `http://localhost:${cfg.PORT}` });
 }
 
 /** Config for tests and tools: defaults plus overrides given as environment strings. */

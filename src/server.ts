@@ -10,6 +10,9 @@ import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
+import { withEnvFile } from './envFile.js';
+import { holdInstanceLock, InstanceLockedError, type InstanceLock } from './db/instanceLock.js';
+import { listeningFields, startupWarnings } from './observability/startupReport.js';
 
 /** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 
@@ -22,19 +25,35 @@ function fail(message: string): never {
 
 let config: Config;
 try {
-  config = loadConfig();
+  config = loadConfig(withEnvFile());
 } catch (e) {
-  fail(e instanceof ConfigError ? e.message : 'Invalid configuration');
+  fail(e instanceof ConfigError ? e.message : `Invalid configuration: .env ${(e as Error).message.split('\n')[0]}`);
+}
+
+// Read before anything is opened, so a missing or unreadable file is one line (docs/http.md §8.1).
+let tls: { cert: Buffer; key: Buffer } | undefined;
+if (config.TLS_CERT_FILE && config.TLS_KEY_FILE) {
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      fail(`Cannot read ${name}=${path}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  };
+  tls = { cert: read('TLS_CERT_FILE', config.TLS_CERT_FILE), key: read('TLS_KEY_FILE', config.TLS_KEY_FILE) };
 }
 
 const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 1, sync: false }));
 let db: ReturnType<typeof openDatabase>;
 let stores: ReturnType<typeof createSqliteStores>;
+let instanceLock: InstanceLock;
 try {
   db = openDatabase(config.DATABASE_PATH);
+  instanceLock = holdInstanceLock(config.DATABASE_PATH);
   migrate(db);
   stores = createSqliteStores(db);
 } catch (e) {
+  if (e instanceof InstanceLockedError) fail(e.message);
   fail(`Cannot open database at DATABASE_PATH=${config.DATABASE_PATH}: ${(e as Error).message.split('\n')[0]}`);
 }
 
@@ -45,10 +64,12 @@ try {
   fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
 }
 
-const server =
-  config.TLS_CERT_FILE && config.TLS_KEY_FILE
-    ? https.createServer({ cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }, app.http)
-    : http.createServer(app.http);
+let server: http.Server;
+try {
+  server = tls ? https.createServer(tls, app.http) : http.createServer(app.http);
+} catch (e) {
+  fail(`Cannot use TLS_CERT_FILE/TLS_KEY_FILE: ${(e as Error).message.split('\n')[0]}`);
+}
 // Platforms keep connections alive; stay above common proxy idle timeouts.
 server.keepAliveTimeout = 65_000;
 
@@ -58,7 +79,8 @@ server.listen(config.PORT, config.HOST, () => {
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
   const scheme = server instanceof https.Server ? 'https' : 'http';
   app.start();
-  logger.info({ url: `${scheme}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}` }, 'listening');
+  logger.info(listeningFields(config, `${scheme}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`), 'listening');
+  for (const warning of startupWarnings(config)) logger.warn(warning);
 });
 
 let stopping = false;
@@ -79,6 +101,7 @@ async function shutdown(signal: string): Promise<void> {
   await closed;
   await app.stop();
   await stores.close();
+  instanceLock.release();
   logger.info('stopped');
   logger.flush();
   process.exit(0);

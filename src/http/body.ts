@@ -99,8 +99,17 @@ export function decodeBody(req: Request, bytes: Buffer | undefined, allowCsv = f
       const root = Object.values(xml)[0]!;
       return { kind, fields: xmlToParams(root), xml };
     }
-    case 'form':
-      return { kind, fields: [...new URLSearchParams(text)] };
+    case 'form': {
+      const fields = [...new URLSearchParams(text)];
+      // `curl -d '{"method":…}'` sends JSON as a form; say so instead of "method is required" (docs/http.md §8.4).
+      if (fields.length === 1 && /^\s*[{<]/.test(fields[0]![0])) {
+        throw new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'the body looks like JSON or XML but Content-Type is application/x-www-form-urlencoded; send Content-Type: application/json or application/xml',
+        );
+      }
+      return { kind, fields };
+    }
     case 'csv':
       return { kind, fields: [], text };
     default:

@@ -169,3 +169,24 @@ export function parseInteger(v: unknown): number | undefined {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+/**
+ * Admin JSON bodies name only the route's own fields (docs/http.md §8.4): a misspelt field is
+ * a 400 naming it rather than silently ignored. Names match as parameters do (case-insensitive
+ * short names); throws INVALID_PARAMETER with `field` set to the first unknown name.
+ */
+export function assertKnownFields(fields: Record<string, unknown>, known: readonly string[]): void {
+  const allowed = new Set(known.map((k) => k.toLowerCase()));
+  for (const name of Object.keys(fields)) {
+    if (!allowed.has(shortName(name))) {
+      const shown = [...name].slice(0, 64).join('');
+      throw invalid(shown, `unknown field "${shown}"; this body takes ${known.join(', ')}`);
+    }
+  }
+}
+
+/** `assertKnownFields` for the request's body when it is a JSON object. */
+export function assertKnownBodyFields(res: Response, known: readonly string[]): void {
+  const input = res.locals.input;
+  if (input?.kind === 'json' && !Array.isArray(input.fields)) assertKnownFields(input.fields, known);
+}

@@ -16,7 +16,11 @@ export function requestLog(logger: Logger, metrics: Metrics) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = res.locals.route ?? (req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      logger.info({ reqId, method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1e4) / 10 }, 'request');
+      const line: Record<string, unknown> = { reqId, method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1e4) / 10 };
+      // docs/http.md §8.1: the webhook method served and the error code of a failed request.
+      if (res.locals.webhookMethod) line.webhookMethod = res.locals.webhookMethod;
+      if (res.locals.errorCode) line.code = res.locals.errorCode;
+      logger.info(line, 'request');
     });
     next();
   };

@@ -17,6 +17,10 @@ declare global {
       route?: string;
       /** The method's own result fields with their failure values, merged into error replies. */
       failure?: Record<string, unknown>;
+      /** The central webhook method served, for the request log line (docs/http.md §8.1). */
+      webhookMethod?: string;
+      /** The error code of a failed request, for the request log line. */
+      errorCode?: string;
       /** Force the reply format (the IVR always answers XML). */
       format?: 'json' | 'xml';
     }
@@ -60,6 +64,7 @@ export function sendList(req: Request, res: Response, status: number, items: unk
 }
 
 export function sendError(req: Request, res: Response, err: AppError): void {
+  res.locals.errorCode = err.code;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   send(req, res, err.status, { ...(res.locals.failure ?? {}), error: err.toBody() });
 }

@@ -1,12 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { playCall, type CallRequest, type Dialect } from './call.player.js';
+import { withEnvFile } from '../envFile.js';
 
 /**
  * `npm run call -- --cli 9879964805 [--digits 1,2] [--dialect plivo] [--stage test] [--lang hi]
  * [--mode menu] [--url http://127.0.0.1:3000]` — place a call against a running service as the
- * platform would and print what the caller hears.
+ * platform would and print what the caller hears. Without `--url` it calls the service that
+ * `npm start` would serve here: `HOST` and `PORT` from the environment or `.env` (docs/http.md §8.1).
  */
+
+/** The URL `npm start` listens on with this environment (`0.0.0.0`/`::` are reached on loopback). */
+function defaultServiceUrl(env: NodeJS.ProcessEnv): string {
+  let host = env.HOST?.trim() || '127.0.0.1';
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  const port = env.PORT?.trim() || '3000';
+  const scheme = env.TLS_CERT_FILE?.trim() && env.TLS_KEY_FILE?.trim() ? 'https' : 'http';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 const USAGE =
   'usage: npm run call -- --cli <number> [--digits 1,2] [--dialect twiml|plivo] [--stage prod|test] [--lang en|hi] [--mode toggle|menu] [--did <number>] [--url http://127.0.0.1:3000] [--xml]';
@@ -23,7 +35,7 @@ async function main(): Promise<number> {
         stage: { type: 'string' },
         lang: { type: 'string' },
         mode: { type: 'string' },
-        url: { type: 'string', default: 'http://127.0.0.1:3000' },
+        url: { type: 'string' },
         xml: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -41,7 +53,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const dialect: Dialect = args.dialect;
-  const base = args.url.replace(/\/+$/, '');
+  const base = (args.url ?? defaultServiceUrl(withEnvFile())).replace(/\/+$/, '');
   const query = new URLSearchParams({ dialect });
   if (args.lang) query.set('lang', args.lang);
   if (args.mode) query.set('mode', args.mode);
@@ -55,7 +67,13 @@ async function main(): Promise<number> {
       init.body = new URLSearchParams(r.form).toString();
       init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
     }
-    const res = await fetch(url, init);
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      throw new Error(`cannot reach the service at ${base} (${cause}); is it running? Give its address with --url, e.g. --url http://127.0.0.1:3000`);
+    }
     return { status: res.status, body: await res.text() };
   };
 

@@ -2,9 +2,9 @@ import type { Router } from 'express';
 import type { Clock } from '../clock.js';
 import { iso } from '../clock.js';
 import { readBody } from '../http/body.js';
-import { invalid, missing } from '../http/errors.js';
-import { Params } from '../http/params.js';
-import { handle, send } from '../http/respond.js';
+import { AppError, invalid, missing } from '../http/errors.js';
+import { assertKnownBodyFields, Params } from '../http/params.js';
+import { handle, send, sendList } from '../http/respond.js';
 import { parseStage, route, stageGuard } from '../http/routing.js';
 import type { OutboundClient, OutboundStore } from './outbound.store.js';
 import { hashSecurityId } from './securityId.js';
@@ -13,9 +13,24 @@ const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const SECURITY_ID = /^[\x21-\x7e]{64}$/;
 const FLOW_ID = /^[\x21-\x7e]{8}$/;
 const MAX_FLOWS = 1000;
+const CLIENT_FIELDS = ['securityID', 'flows'] as const;
 
-/** `PUT /admin/{stage}/clients/{clientID}` `{securityID, flows}` → 201 created / 200 replaced (docs/http.md §6). */
+/**
+ * `PUT /admin/{stage}/clients/{clientID}` `{securityID, flows}` → 201 created / 200 replaced (docs/http.md §6);
+ * `GET /admin/{stage}/clients` and `DELETE /admin/{stage}/clients/{clientID}` (docs/http.md §8.4).
+ */
 export function clientsRoutes(router: Router, store: OutboundStore, clock: Clock): void {
+  route(
+    router,
+    '/admin/:stage/clients',
+    {
+      get: handle(async (req, res) => {
+        sendList(req, res, 200, (await store.listClients(parseStage(req.params.stage))).map(view));
+      }),
+    },
+    stageGuard,
+  );
+
   route(
     router,
     '/admin/:stage/clients/:clientID',
@@ -26,6 +41,7 @@ export function clientsRoutes(router: Router, store: OutboundStore, clock: Clock
           const stage = parseStage(req.params.stage);
           const clientID = String(req.params.clientID);
           if (!CLIENT_ID.test(clientID)) throw invalid('clientID', 'clientID must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+          assertKnownBodyFields(res, CLIENT_FIELDS);
           const params = Params.fromRequest(req, res);
           const securityID = params.requireString('securityID');
           if (!SECURITY_ID.test(securityID)) throw invalid('securityID', 'securityID must be 64 printable ASCII characters without spaces');
@@ -34,6 +50,11 @@ export function clientsRoutes(router: Router, store: OutboundStore, clock: Clock
           send(req, res, created ? 201 : 200, view(client));
         }),
       ],
+      delete: handle(async (req, res) => {
+        const stage = parseStage(req.params.stage);
+        if (!(await store.deleteClient(stage, String(req.params.clientID)))) throw new AppError('NOT_FOUND', 'no such client in this stage', 'clientID');
+        res.status(204).end();
+      }),
     },
     stageGuard,
   );

@@ -65,6 +65,8 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly retryStmt;
   private readonly failedStmt;
   private readonly putClientTx;
+  private readonly listClientsStmt;
+  private readonly deleteClientStmt;
   private readonly createTx;
   private readonly stateTx;
   private readonly cancelTx;
@@ -72,6 +74,8 @@ export class SqliteOutboundStore implements OutboundStore {
 
   constructor(db: Db) {
     this.getClientStmt = db.prepare<[Stage, string], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? AND client_id = ?');
+    this.listClientsStmt = db.prepare<[Stage], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? ORDER BY client_id');
+    this.deleteClientStmt = db.prepare<[Stage, string]>('DELETE FROM outbound_clients WHERE stage = ? AND client_id = ?');
     this.insertClientStmt = db.prepare(
       `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at)
        VALUES (@stage, @clientID, @securityIdHash, @flows, @now, @now)`,
@@ -188,6 +192,14 @@ export class SqliteOutboundStore implements OutboundStore {
   async getClient(stage: Stage, clientID: string): Promise<OutboundClient | undefined> {
     const row = this.getClientStmt.get(stage, clientID);
     return row && toClient(row);
+  }
+
+  async listClients(stage: Stage): Promise<OutboundClient[]> {
+    return this.listClientsStmt.all(stage).map(toClient);
+  }
+
+  async deleteClient(stage: Stage, clientID: string): Promise<boolean> {
+    return this.deleteClientStmt.run(stage, clientID).changes === 1;
   }
 
   async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number) {

@@ -89,6 +89,12 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export interface OutboundStore {
   getClient(stage: Stage, clientID: string): Promise<OutboundClient | undefined>;
 
+  /** The stage's clients ordered by clientID (docs/http.md §8.4). */
+  listClients(stage: Stage): Promise<OutboundClient[]>;
+
+  /** Delete a client; false when there was none. Its requests are kept (docs/http.md §8.4). */
+  deleteClient(stage: Stage, clientID: string): Promise<boolean>;
+
   /** Create or replace a client; `created` when it is new. `securityIdHash` from hashSecurityId(). */
   putClient(
     stage: Stage,

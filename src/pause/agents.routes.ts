@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { Config } from '../config.js';
 import { AppError, invalid } from '../http/errors.js';
 import { readBody } from '../http/body.js';
-import { Params } from '../http/params.js';
+import { assertKnownBodyFields, assertKnownFields, Params } from '../http/params.js';
 import { handle, send, sendList } from '../http/respond.js';
 import { parseStage, route, stageGuard } from '../http/routing.js';
 import { normalizePhone } from '../phone.js';
@@ -15,6 +15,8 @@ import { agentJson, eventJson, type AgentInput, type ImportRow, type PauseServic
 const EVENTS_DEFAULT_LIMIT = 1000;
 const EVENTS_MAX_LIMIT = 10_000;
 const CSV_COLUMNS = ['cli', 'name', 'accountid', 'language'] as const;
+const PROFILE_FIELDS = ['name', 'accountID', 'language'] as const;
+const PAUSE_FIELDS = ['pause', 'reason'] as const;
 
 /** A nullable profile field: absent → keep, JSON null → clear, otherwise text. */
 function nullableString(params: Params, name: string): string | null | undefined {
@@ -94,6 +96,7 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
         handle((req, res) => {
           const stage = parseStage(req.params.stage);
           const cli = cliFromPath(req);
+          assertKnownBodyFields(res, PROFILE_FIELDS);
           const { agent, created } = service.saveAgent(stage, { cli, ...profileFrom(Params.fromRequest(req, res)) });
           send(req, res, created ? 201 : 200, agentJson(agent));
         }),
@@ -117,6 +120,7 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
           res.locals.failure = PAUSE_UPDATE_FAILURE;
           const stage = parseStage(req.params.stage);
           const cli = cliFromPath(req);
+          assertKnownBodyFields(res, PAUSE_FIELDS);
           const params = Params.fromRequest(req, res);
           const pause = params.requireBool('pause');
           const outcome = await service.changePause({ stage, cli, pause, reason: optionalReason(params), source: 'admin' });
@@ -179,6 +183,7 @@ function jsonRows(items: unknown[]): ImportRow[] {
     // The same parameter rules as the other routes: case-insensitive names, one value each.
     const params = new Params([Object.entries(item as Record<string, unknown>)]);
     try {
+      assertKnownFields(item as Record<string, unknown>, ['cli', ...PROFILE_FIELDS]);
       return { line, input: { cli: params.string('cli') ?? '', ...profileFrom(params) } };
     } catch (e) {
       if (e instanceof AppError) return { line, error: e.message };

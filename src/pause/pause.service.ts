@@ -233,7 +233,8 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   async function changePauseWith(req: PauseChangeRequest, hooks: ChangeHooks): Promise<PauseOutcome | null> {
     const reason = req.pause === false ? null : checkReason(req.reason);
     const before = requireAgent(req.stage, req.cli);
-    if (limiter && nextState(before, req.pause, reason)) {
+    // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
+    if (limiter && (req.source === 'ivr' || req.source === 'webhook') && nextState(before, req.pause, reason)) {
       try {
         await limiter.consume(`${req.stage}:${req.cli}`);
       } catch (r) {

@@ -23,6 +23,7 @@ export function centralWebhookRouter(methods: WebhookMethod[]): Router {
           if (name === undefined || name.trim() === '') throw missing('method');
           const method = byName.get(name.trim().toLowerCase());
           if (!method) throw new AppError('UNKNOWN_METHOD', `unknown method "${name.slice(0, 64)}"`, 'method');
+          res.locals.webhookMethod = method.name;
           const { failure } = method;
           if (typeof failure !== 'function') res.locals.failure = failure;
           let result;
