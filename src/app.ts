@@ -2,7 +2,8 @@ import express from 'express';
 import type { Express } from 'express';
 import type { AppDeps } from './deps.js';
 import { AppError } from './http/errors.js';
-import { adminGuard, allowlist, httpsOnly, perIpRateLimit } from './http/access.js';
+import { adminGuard, allowlist, applyProxyRules, httpsOnly, perIpRateLimit, warnUntrustedProxy } from './http/access.js';
+import { hostAndOrigin } from './http/hostOrigin.js';
 import { requestLog } from './http/requestLog.js';
 import { errorHandler, handle, send } from './http/respond.js';
 import { route } from './http/routing.js';
@@ -29,11 +30,13 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   const { config, logger, metrics, stores } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  applyProxyRules(app, config);
   app.set('case sensitive routing', true);
   app.set('etag', false);
 
   app.use(requestLog(logger, metrics));
+  // Host (DNS rebinding) and Origin (CSRF) before anything else; /healthz is exempt (docs/http.md §7.3).
+  app.use(hostAndOrigin(config));
 
   // Health first: public, answered over plain HTTP too so load balancers can probe it.
   route(app as unknown as express.Router, '/healthz', {
@@ -43,9 +46,12 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
     }),
   });
 
+  app.use(warnUntrustedProxy(logger));
+  // The allowlist first, so a caller behind an untrusted proxy hears about TRUST_PROXY (docs/http.md §7.2).
+  for (const prefix of GUARDED_PREFIXES) app.use(prefix, allowlist(config));
   app.use(httpsOnly(config));
-  const guard = [allowlist(config), perIpRateLimit(config)];
-  for (const prefix of GUARDED_PREFIXES) app.use(prefix, ...guard);
+  const perIp = perIpRateLimit(config);
+  for (const prefix of GUARDED_PREFIXES) app.use(prefix, perIp);
   app.use('/admin', adminGuard(config));
 
   route(app as unknown as express.Router, '/metrics', {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import proxyaddr from 'proxy-addr';
 
 /**
  * Every setting of the service, read once from the environment, validated and frozen.
@@ -66,13 +67,48 @@ const cidrList = z
     return out;
   });
 
-/** Express's trust proxy setting: true/false, a hop count, or names/addresses/CIDRs. */
-const trustProxy = z.string().transform((v): boolean | number | string => {
+/**
+ * Express's trust proxy setting: a hop count, or names/addresses/CIDRs (docs/http.md §7.2).
+ * `true` is refused: it believes the left-most X-Forwarded-For entry, which any client writes.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string => {
   const s = v.trim();
   if (s === '' || s.toLowerCase() === 'false') return false;
-  if (s.toLowerCase() === 'true') return true;
+  if (s.toLowerCase() === 'true') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not be true: that lets any client choose its address; give a hop count, loopback, or the proxies\' addresses/CIDRs',
+    });
+    return z.NEVER;
+  }
   if (/^\d+$/.test(s)) return Number(s);
+  try {
+    proxyaddr.compile(s.split(',').map((x) => x.trim()));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a hop count, loopback, linklocal, uniquelocal, or IP addresses/CIDRs' });
+    return z.NEVER;
+  }
   return s;
+});
+
+/** Extra host names the service answers to (docs/http.md §7.3), e.g. `central.example.com`. */
+const hostList = z.string().transform((v, ctx) => {
+  const out: string[] = [];
+  for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let ok = false;
+    try {
+      const u = new URL(`http://${raw}`);
+      ok = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.port;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      ctx.addIssue({ code: 'custom', message: `"${raw.slice(0, 64)}" is not a host name (no scheme, port or path)` });
+      return z.NEVER;
+    }
+    out.push(raw);
+  }
+  return out;
 });
 
 const tokenList = z.string().transform((v, ctx) => {
@@ -154,6 +190,7 @@ export const configSchema = z.object({
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   ALLOW_HTTP: bool.prefault('false'),
+  ALLOWED_HOSTS: hostList.prefault(''),
   ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Read-only supervisor login for the board, stream, reports and other admin GETs (docs/http.md §8.2). */
   BOARD_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),

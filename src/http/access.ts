@@ -1,11 +1,41 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import type { NextFunction, Request, Response } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, rateLimited } from './errors.js';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { AppError } from './errors.js';
+import { createLimiter, rejection } from './limits.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
 
-/** Access rules of docs/http.md §1.4 and the admin rule of section 6. */
+/**
+ * Who is calling (docs/http.md §1.4, §6, §7.2). `clientOf()` is the one decision every guard
+ * uses: the allowlist, HTTPS-only, the admin rule and every per-address limit.
+ *
+ * - Behind trusted proxies (TRUST_PROXY a hop count, `loopback`, or addresses/CIDRs; `true` is
+ *   refused by config.ts) the client is the right-most untrusted `X-Forwarded-For` entry
+ *   (Express's `req.ip`, via proxy-addr) and the scheme is the last `X-Forwarded-Proto` entry,
+ *   the one the nearest trusted proxy wrote (`applyProxyRules`).
+ * - A peer that is not a trusted proxy but sends `Forwarded`, `X-Forwarded-For` or `X-Real-IP`
+ *   from loopback is a proxy on this host that the settings do not know: its clients are
+ *   unknown, never loopback. (A trusted proxy that sends only `Forwarded`/`X-Real-IP` is judged
+ *   the same way, since its client's address cannot be read.)
+ * - Only a loopback socket peer without any forwarded header is `local`: the one caller the
+ *   admin API serves without ADMIN_TOKEN.
+ */
+
+export interface Client {
+  /** The address the allowlist judges; undefined for an unknown client. */
+  address: string | undefined;
+  /** Key of per-address limits: the address, else the socket peer's. */
+  limitKey: string;
+  /** The client's address is loopback (plain HTTP is fine for it). */
+  loopback: boolean;
+  /** A loopback socket peer with no forwarded header. */
+  local: boolean;
+  /** Why the client is unknown, when it is. */
+  unknownBecause?: 'untrusted-proxy' | 'no-x-forwarded-for';
+}
+
+const FORWARDED_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
 
 function parseIp(ip: string | undefined): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (!ip) return undefined;
@@ -20,6 +50,79 @@ export function isLoopback(ip: string | undefined): boolean {
   return parseIp(ip)?.range() === 'loopback';
 }
 
+type TrustFn = (addr: string, hop: number) => boolean;
+
+function peerTrusted(req: Request): boolean {
+  const trust = req.app.get('trust proxy fn') as TrustFn | undefined;
+  const peer = req.socket.remoteAddress;
+  return !!trust && !!peer && trust(peer, 0);
+}
+
+const clients = new WeakMap<Request, Client>();
+
+/** The caller of this request, decided once (docs/http.md §7.2). */
+export function clientOf(req: Request): Client {
+  let c = clients.get(req);
+  if (!c) clients.set(req, (c = judge(req)));
+  return c;
+}
+
+function judge(req: Request): Client {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  const forwarded = FORWARDED_HEADERS.some((h) => req.headers[h] !== undefined);
+  const peerLoopback = isLoopback(peer);
+  if (!forwarded) return { address: req.ip, limitKey: req.ip ?? peer, loopback: isLoopback(req.ip), local: peerLoopback };
+  if (peerTrusted(req)) {
+    if (req.headers['x-forwarded-for'] === undefined) {
+      return { address: undefined, limitKey: peer, loopback: false, local: false, unknownBecause: 'no-x-forwarded-for' };
+    }
+    return { address: req.ip, limitKey: req.ip ?? peer, loopback: isLoopback(req.ip), local: false };
+  }
+  if (peerLoopback) return { address: undefined, limitKey: peer, loopback: false, local: false, unknownBecause: 'untrusted-proxy' };
+  // A remote peer's forwarded headers are simply not believed: it is judged by its own address.
+  return { address: req.ip, limitKey: req.ip ?? peer, loopback: isLoopback(req.ip), local: false };
+}
+
+const UNKNOWN_MESSAGE: Record<NonNullable<Client['unknownBecause']>, string> = {
+  'untrusted-proxy':
+    'this request came through a proxy on this host (Forwarded/X-Forwarded-For/X-Real-IP) but TRUST_PROXY does not trust it; set TRUST_PROXY=loopback (or the proxy address) so the client address is judged',
+  'no-x-forwarded-for': 'the trusted proxy sent no X-Forwarded-For, so the client address is unknown; configure the proxy (TRUST_PROXY) to send X-Forwarded-For',
+};
+
+/**
+ * Express settings and request getters for proxies: `req.protocol` (and so `req.secure`) is the
+ * last `X-Forwarded-Proto` entry when the socket peer is a trusted proxy, else the socket's own.
+ * Express itself takes the first entry, which an appending proxy leaves to the client.
+ */
+export function applyProxyRules(app: Express, config: Config): void {
+  app.set('trust proxy', config.TRUST_PROXY);
+  Object.defineProperty(app.request, 'protocol', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request): string {
+      const own = (this.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+      if (!peerTrusted(this)) return own;
+      const header = this.headers['x-forwarded-proto'];
+      const text = Array.isArray(header) ? header.join(',') : header;
+      if (!text) return own;
+      const last = text.split(',').at(-1)!.trim().toLowerCase();
+      return last === 'https' || last === 'http' ? last : own;
+    },
+  });
+}
+
+/** Logs one `warn` line the first time a proxy on this host is not trusted (docs/http.md §7.2). */
+export function warnUntrustedProxy(logger: Logger) {
+  let warned = false;
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!warned && clientOf(req).unknownBecause) {
+      warned = true;
+      logger.warn({ unknownBecause: clientOf(req).unknownBecause }, `requests carry forwarded headers that are not believed: ${UNKNOWN_MESSAGE[clientOf(req).unknownBecause!]}`);
+    }
+    next();
+  };
+}
+
 export function ipAllowed(ip: string | undefined, list: Config['ALLOWED_IPS']): boolean {
   const addr = parseIp(ip);
   if (!addr) return false;
@@ -28,7 +131,9 @@ export function ipAllowed(ip: string | undefined, list: Config['ALLOWED_IPS']): 
 
 export function allowlist(config: Config) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (ipAllowed(req.ip, config.ALLOWED_IPS)) return next();
+    const client = clientOf(req);
+    if (client.unknownBecause) return next(new AppError('FORBIDDEN_IP', UNKNOWN_MESSAGE[client.unknownBecause]));
+    if (ipAllowed(client.address, config.ALLOWED_IPS)) return next();
     next(new AppError('FORBIDDEN_IP', 'this address is not allowed'));
   };
 }
@@ -36,27 +141,23 @@ export function allowlist(config: Config) {
 /** Plain HTTP is only for loopback callers, ALLOW_HTTP=true, or a trusted proxy that terminated TLS. */
 export function httpsOnly(config: Config) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (config.ALLOW_HTTP || req.secure || isLoopback(req.ip)) return next();
-    next(new AppError('HTTPS_REQUIRED', 'use HTTPS'));
+    const client = clientOf(req);
+    if (config.ALLOW_HTTP || req.secure || client.loopback) return next();
+    const hint = client.unknownBecause === 'untrusted-proxy' ? '; behind a reverse proxy, set TRUST_PROXY so its X-Forwarded-Proto is believed' : '';
+    next(new AppError('HTTPS_REQUIRED', `use HTTPS${hint}`));
   };
 }
 
 /** Per-IP limit over guarded routes; runs before the body is read. */
 export function perIpRateLimit(config: Config) {
   if (config.RATE_LIMIT_PER_IP === 0) return (_req: Request, _res: Response, next: NextFunction) => next();
-  const limiter = new RateLimiterMemory({ points: config.RATE_LIMIT_PER_IP, duration: 1 });
+  const limiter = createLimiter({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 });
   return (req: Request, _res: Response, next: NextFunction): void => {
-    limiter.consume(req.ip ?? 'unknown').then(
+    limiter.consume(clientOf(req).limitKey).then(
       () => next(),
       (r: unknown) => next(rejection(r)),
     );
   };
-}
-
-/** Turn a rate-limiter-flexible rejection into RATE_LIMITED with Retry-After. */
-export function rejection(r: unknown, message?: string): AppError {
-  if (r instanceof RateLimiterRes) return rateLimited(r.msBeforeNext / 1000, message);
-  throw r;
 }
 
 /** Constant-time comparison of secrets of any length (hash first so lengths do not leak). */
@@ -66,11 +167,14 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Admin API: a bearer token when ADMIN_TOKEN is set, otherwise loopback callers only. */
+/** Admin API: a bearer token when ADMIN_TOKEN is set, otherwise local callers only (docs/http.md §7.2). */
 export function adminGuard(config: Config) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (config.ADMIN_TOKEN === undefined) {
-      return isLoopback(req.ip) ? next() : next(new AppError('UNAUTHORIZED', 'set ADMIN_TOKEN to use the admin API from another host'));
+      if (clientOf(req).local) return next();
+      return next(
+        new AppError('UNAUTHORIZED', 'without ADMIN_TOKEN the admin API serves only callers on this host that do not come through a proxy; set ADMIN_TOKEN'),
+      );
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     if (m && secretsEqual(m[1]!, config.ADMIN_TOKEN)) return next();

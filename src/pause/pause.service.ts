@@ -1,8 +1,7 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AppDeps } from '../deps.js';
 import { iso } from '../clock.js';
 import { AppError, invalid } from '../http/errors.js';
-import { rejection } from '../http/access.js';
+import { createLimiter, rejection } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
 import type { PauseChangeEvent } from '../events/bus.js';
 import { createPauseRepo, type AgentProfile, type AgentRecord, type PauseEventRecord, type PauseSource } from './pause.repo.js';
@@ -115,7 +114,9 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   const { db, clock, metrics, bus, logger, config } = deps;
   const repo = createPauseRepo(db);
   const limiter =
-    config.PAUSE_CHANGES_PER_MINUTE > 0 ? new RateLimiterMemory({ points: config.PAUSE_CHANGES_PER_MINUTE, duration: 60 }) : undefined;
+    config.PAUSE_CHANGES_PER_MINUTE > 0
+      ? createLimiter({ name: 'pauseChanges', points: config.PAUSE_CHANGES_PER_MINUTE, durationSeconds: 60 })
+      : undefined;
 
   function requireAgent(stage: Stage, cli: string): AgentRecord {
     const a = repo.get(stage, cli);

@@ -1,7 +1,6 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
-import { rejection } from '../http/access.js';
+import { createLimiter, rejection } from '../http/limits.js';
 import { readBody } from '../http/body.js';
 import { AppError } from '../http/errors.js';
 import { Params } from '../http/params.js';
@@ -35,7 +34,7 @@ const codeParam = (req: Request): string => (typeof req.params.code === 'string'
 export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   const { service, tokens, ownHosts, config, clock } = deps;
   const perMinute = config.SHORTURL_CREATES_PER_MINUTE;
-  const limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
+  const limiter = perMinute > 0 ? createLimiter({ name: 'shortUrlCreates', points: perMinute, durationSeconds: 60 }) : undefined;
 
   const authenticate = (params: Params): TokenEntry => {
     const token = tokens.find(params.requireString('custToken', { max: 256 }));

@@ -44,7 +44,13 @@ describe('configuration (0)', () => {
   it('when TRUST_PROXY is a hop count or a list, then it is passed to Express as such', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
-    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+  });
+
+  it('when TRUST_PROXY=true or an invalid value, then start-up stops with one line naming it (7.2)', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/^Invalid configuration: TRUST_PROXY must not be true: that lets any client choose its address/);
+    expect(() => loadConfig({ TRUST_PROXY: 'TRUE' })).toThrow(/TRUST_PROXY must not be true/);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxies' })).toThrow(/^Invalid configuration: TRUST_PROXY must be a hop count/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/99' })).toThrow(/TRUST_PROXY/);
   });
 
   it('when a short-URL token carries a domain, then the domain belongs to that token', () => {
