@@ -18,10 +18,11 @@ describe('CSRF: a page on another origin posts a plain form (hole 6)', () => {
     t = buildTestApp();
     await seed(t);
     const before = snapshot(t.db);
-    for (const fields of [
+    const forms: Record<string, string>[] = [
       { method: 'updatePauseStatusForCLI', cli: CLI, pause: 'true' },
       { method: 'updateUserPreferences', contactNumber: CLI, accountID: 'acc1', 'key.city': 'Pune' },
-    ]) {
+    ];
+    for (const fields of forms) {
       const r = await supertest(t.http)
         .post(HOOK)
         .set('Origin', 'https://attacker.example')
