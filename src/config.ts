@@ -202,6 +202,13 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
   TWILIO_AUTH_TOKEN: optionalString,
   PLIVO_AUTH_TOKEN: optionalString,
+  TELNYX_PUBLIC_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32, 'must be the base64 ed25519 public key shown in the Telnyx portal')
+      .optional(),
+  ),
+  IVR_CALL_MAX_MINUTES: int(1, 7 * 24 * 60).prefault('240'),
   IVR_DIALECT: z.enum(['twiml', 'plivo']).prefault('twiml'),
   IVR_MODE: z.enum(['toggle', 'menu']).prefault('toggle'),
   IVR_LANGUAGE: z.string().trim().min(2).prefault('en'),
@@ -246,6 +253,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (cfg.BOARD_TOKEN !== undefined && cfg.BOARD_TOKEN === cfg.ADMIN_TOKEN) {
     throw new ConfigError('Invalid configuration: BOARD_TOKEN must differ from ADMIN_TOKEN');
+  }
+  // docs/http.md §7.1: the signed URL is never built from the request's Host header.
+  if ((cfg.TWILIO_AUTH_TOKEN || cfg.PLIVO_AUTH_TOKEN) && !cfg.PUBLIC_BASE_URL) {
+    const token = cfg.TWILIO_AUTH_TOKEN ? 'TWILIO_AUTH_TOKEN' : 'PLIVO_AUTH_TOKEN';
+    throw new ConfigError(`Invalid configuration: PUBLIC_BASE_URL is required when ${token} is set (platform signatures cover the public URL)`);
   }
   if (cfg.EVENTS_WEBHOOK_URL && !cfg.EVENTS_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set');

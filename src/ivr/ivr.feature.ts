@@ -8,6 +8,8 @@ import { createIvrStepsRepo } from './ivr.steps.repo.js';
 
 /** Stored IVR replies are kept one day: far longer than any platform retries a request. */
 const STEP_TTL_MS = 24 * 60 * 60 * 1000;
+/** Call ids are remembered a week (docs/http.md §7.1), longer than IVR_CALL_MAX_MINUTES may be. */
+const CALL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** The inbound DID IVR (docs/http.md §4): agents dial in to go on or come off break. */
@@ -18,13 +20,14 @@ export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: 
   const prune = () => {
     try {
       steps.prune(deps.clock.now() - STEP_TTL_MS);
+      steps.pruneCalls(deps.clock.now() - CALL_TTL_MS);
     } catch (e) {
       deps.logger.error({ errType: (e as Error)?.name }, 'pruning stored IVR replies failed');
     }
   };
   return {
     name: 'ivr',
-    routes: (router) => ivrRoutes(router, deps.config, ivr),
+    routes: (router) => ivrRoutes(router, deps, ivr),
     start() {
       prune();
       timer = setInterval(prune, PRUNE_EVERY_MS);

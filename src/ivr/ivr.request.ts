@@ -58,6 +58,11 @@ function unwrapDigits(v: string | undefined): string | undefined {
 }
 
 export function readCall(req: Request, res: Response): CallInfo {
+  // docs/http.md §7.1: with signatures configured, only what the signature covers (ivr.signature.middleware.ts).
+  if (res.locals.signedCall) {
+    const { callId, cli, did, digits } = res.locals.signedCall;
+    return { callId, cli, did, digits };
+  }
   const body = new Map<string, string>();
   const input = res.locals.input;
   if (input) {
@@ -72,10 +77,4 @@ export function readCall(req: Request, res: Response): CallInfo {
     callId: firstPresent(fields, CALL_ID_NAMES),
     digits: unwrapDigits(fields.get('digits')),
   };
-}
-
-/** Form fields of the body, as signed by Twilio and Plivo (other body types sign no parameters). */
-export function signedParams(res: Response): [string, string][] {
-  const input = res.locals.input;
-  return input?.kind === 'form' && Array.isArray(input.fields) ? (input.fields as [string, string][]) : [];
 }

@@ -1,15 +1,15 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { Config } from '../config.js';
+import type { AppDeps } from '../deps.js';
 import { readBody } from '../http/body.js';
 import { queryPairs } from '../http/query.js';
 import { handle } from '../http/respond.js';
 import { parseStage, route, stageGuard, type Stage } from '../http/routing.js';
 import { readCall } from './ivr.request.js';
 import type { IvrService } from './ivr.service.js';
-import { ivrSignatureCheck } from './ivr.signature.middleware.js';
+import { ivrSignatureCheck, signedBodyTypes } from './ivr.signature.middleware.js';
 
 /** `/ivr/inbound` (= `/ivr/prod/inbound`) and `/ivr/{stage}/inbound` (docs/http.md §4). Errors before a call is read answer in XML. */
-export function ivrRoutes(router: Router, config: Config, ivr: IvrService): void {
+export function ivrRoutes(router: Router, { config, clock }: Pick<AppDeps, 'config' | 'clock'>, ivr: IvrService): void {
   const xmlReplies = (_req: Request, res: Response, next: NextFunction) => ((res.locals.format = 'xml'), next());
   const answer = (stageOf: (req: Request) => Stage) =>
     handle(async (req, res) => {
@@ -18,7 +18,7 @@ export function ivrRoutes(router: Router, config: Config, ivr: IvrService): void
       res.status(a.status).type(a.contentType).send(a.body);
     });
   const handlers = (stageOf: (req: Request) => Stage) => {
-    const h = [xmlReplies, readBody(), ivrSignatureCheck(config), answer(stageOf)];
+    const h = [xmlReplies, signedBodyTypes(config), readBody(), ivrSignatureCheck(config, clock), answer(stageOf)];
     return { get: h, post: h };
   };
   route(router, '/ivr/inbound', handlers(() => 'prod'));

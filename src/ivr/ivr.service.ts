@@ -77,8 +77,13 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
       },
     };
 
-    // A platform retry of this call's step gets the stored reply and changes nothing again.
+    // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
     const callId = call.callId;
+    if (callId && clock.now() - steps.firstSeen(stage, callId, clock.now()) > config.IVR_CALL_MAX_MINUTES * 60_000) {
+      throw new AppError('FORBIDDEN', `call ${callId.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
+    }
+
+    // A platform retry of this call's step gets the stored reply and changes nothing again.
     const stepKey = `${path}?${query.toString()}|${call.digits ?? ''}`;
     const stored = callId ? steps.get(stage, callId, stepKey) : undefined;
     if (stored !== undefined) return reply(stored);

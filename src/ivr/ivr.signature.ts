@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { secretsEqual } from '../http/access.js';
 
 /**
@@ -77,4 +77,22 @@ export function verifyPlivoV3(
   let ok = false;
   for (const candidate of header.split(',')) ok = secretsEqual(candidate.trim(), expected) || ok;
   return ok;
+}
+
+/** DER prefix of an X.509 SubjectPublicKeyInfo for a raw 32-byte ed25519 key (RFC 8410). */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** The ed25519 public key from its base64 raw form (as the Telnyx portal shows it). */
+export function ed25519PublicKey(base64: string): KeyObject {
+  const raw = Buffer.from(base64, 'base64');
+  if (raw.length !== 32) throw new Error('an ed25519 public key is 32 bytes');
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** Telnyx: ed25519 over `telnyx-timestamp` + `|` + the raw body; the header is the base64 signature. */
+export function verifyTelnyx(publicKey: KeyObject, timestamp: string | undefined, body: Buffer, header: string | undefined): boolean {
+  if (!header || !timestamp) return false;
+  const signature = Buffer.from(header, 'base64');
+  if (signature.length !== 64) return false;
+  return verifySignature(null, Buffer.concat([Buffer.from(`${timestamp}|`, 'utf8'), body]), publicKey, signature);
 }

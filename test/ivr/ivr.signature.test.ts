@@ -63,6 +63,8 @@ describe('signed /ivr requests', () => {
   const BASE = 'https://ivr.example.com';
   const form = { CallSid: 'CAsig', From: '+919879964805', To: '+918047112233' };
   const formPairs = Object.entries(form) as [string, string][];
+  const plivoForm = { CallUUID: 'u-sig', From: '919879964805', To: '918047112233' };
+  const plivoPairs = Object.entries(plivoForm) as [string, string][];
 
   async function setup(env: Record<string, string>) {
     t = buildTestApp({ PUBLIC_BASE_URL: BASE, PAUSE_CHANGES_PER_MINUTE: '0', ...env });
@@ -89,10 +91,10 @@ describe('signed /ivr requests', () => {
   it('when PLIVO_AUTH_TOKEN is set, then the V3 signature with its nonce is checked', async () => {
     await setup({ PLIVO_AUTH_TOKEN: 'pl-secret' });
     const path = '/ivr/test/inbound?dialect=plivo';
-    const sig = plivoSignatureV3('pl-secret', 'POST', BASE + path, formPairs, 'nonce-1');
-    const noNonce = await supertest(t.http).post(path).type('form').set('X-Plivo-Signature-V3', sig).send(form);
+    const sig = plivoSignatureV3('pl-secret', 'POST', BASE + path, plivoPairs, 'nonce-1');
+    const noNonce = await supertest(t.http).post(path).type('form').set('X-Plivo-Signature-V3', sig).send(plivoForm);
     expect(noNonce.status).toBe(403);
-    const ok = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'nonce-1' }).send(form);
+    const ok = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'nonce-1' }).send(plivoForm);
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('<Speak');
   });
@@ -102,16 +104,16 @@ describe('signed /ivr requests', () => {
     const path = '/ivr/test/inbound';
     const tw = await supertest(t.http).post(path).type('form').set('X-Twilio-Signature', twilioSignature('tw-secret', BASE + path, formPairs)).send(form);
     expect(tw.status).toBe(200);
-    const sig = plivoSignatureV3('pl-secret', 'POST', BASE + path, formPairs, 'n2');
-    const pl = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'n2' }).send({ ...form, CallSid: 'CAsig2' });
+    const sig = plivoSignatureV3('pl-secret', 'POST', BASE + path, plivoPairs, 'n2');
+    const pl = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'n2' }).send({ ...plivoForm, CallUUID: 'u-sig2' });
     expect(pl.status).toBe(403); // the body differs from what was signed
-    const pl2 = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'n2' }).send(form);
+    const pl2 = await supertest(t.http).post(path).type('form').set({ 'X-Plivo-Signature-V3': sig, 'X-Plivo-Signature-V3-Nonce': 'n2' }).send(plivoForm);
     expect(pl2.status).toBe(200);
   });
 
-  it('when an Exotel-style GET is signed by Twilio’s rule, then the query is part of the signed URL', async () => {
+  it('when a GET callback is signed, then the query is part of the signed URL', async () => {
     await setup({ TWILIO_AUTH_TOKEN: 'tw-secret' });
-    const path = '/ivr/test/inbound?CallSid=ex1&CallFrom=09879964805&digits=%221%22';
+    const path = '/ivr/test/inbound?CallSid=ex1&From=%2B919879964805';
     const ok = await supertest(t.http).get(path).set('X-Twilio-Signature', twilioSignature('tw-secret', BASE + path, []));
     expect(ok.status).toBe(200);
     const tampered = await supertest(t.http).get(path.replace('ex1', 'ex2')).set('X-Twilio-Signature', twilioSignature('tw-secret', BASE + path, []));
