@@ -1,6 +1,6 @@
 import type { Result } from 'autocannon';
 
-/** The pure half of the bench runner: summarising autocannon results, ratios, verdicts, the table. */
+/** The pure half of the bench runner: summarising load runs, CPU per request, ratios, verdicts, the tables. */
 
 export interface LoadSummary {
   /** Mean requests per second over the run. */
@@ -39,62 +39,168 @@ export function summarise(r: Result, expect?: number[]): LoadSummary {
   };
 }
 
-/** service ÷ baseline requests/s; undefined when the baseline served nothing. */
-export function ratio(service: number, baseline: number): number | undefined {
-  return baseline > 0 ? service / baseline : undefined;
+/** Percentile of an ascending list (nearest rank); 0 for an empty list. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function median(xs: number[]): number {
+  return percentile([...xs].sort((a, b) => a - b), 50);
+}
+
+/** One timed load run against one process, with that process's CPU time during it. */
+export interface Round extends LoadSummary {
+  /** CPU µs the process used during the run (all its threads). */
+  cpuMicros: number;
+  /** cpuMicros ÷ successful responses; undefined when nothing succeeded. */
+  cpuPerRequestUs: number | undefined;
+}
+
+/** CPU µs per successful request (responses with an expected status). */
+export function cpuPerRequest(cpuMicros: number, s: LoadSummary): number | undefined {
+  const good = s.responses - s.unexpected;
+  return good > 0 ? cpuMicros / good : undefined;
+}
+
+/** comparator CPU ÷ service CPU per request (1 = the service costs what the comparator costs). */
+export function cpuRatio(serviceUs: number | undefined, comparatorUs: number | undefined): number | undefined {
+  return serviceUs !== undefined && comparatorUs !== undefined && serviceUs > 0 ? comparatorUs / serviceUs : undefined;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(xs: (number | undefined)[]): Spread | undefined {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return undefined;
+  return { median: median(v), min: Math.min(...v), max: Math.max(...v) };
 }
 
 export interface Target {
-  ratio?: number;
-  p99Ms?: number;
+  /** Lowest acceptable comparator ÷ service CPU per request (median over the rounds). */
+  cpuRatio?: number;
+  /** Highest acceptable p99 (ms) at the fixed rate. */
+  fixedP99Ms?: number;
 }
 
-/** 'yes' when every stated goal holds and nothing failed; '-' when the scenario states no goal. */
-export function verdict(s: LoadSummary, r: number | undefined, target: Target | undefined): 'yes' | 'no' | '-' {
-  const failed = s.errors > 0 || s.unexpected > 0 || s.responses === 0;
-  if (!target || (target.ratio === undefined && target.p99Ms === undefined)) return failed ? 'no' : '-';
-  if (failed) return 'no';
-  if (target.ratio !== undefined && (r === undefined || r < target.ratio)) return 'no';
-  if (target.p99Ms !== undefined && s.p99Ms >= target.p99Ms) return 'no';
+export interface FixedRate extends LoadSummary {
+  targetRate: number;
+  sent: number;
+}
+
+export interface Row {
+  scenario: string;
+  /** What the service is compared with: its same-work twin, or the bare echo. */
+  comparator: 'twin' | 'echo';
+  service: Round[];
+  other: Round[];
+  ratio: Spread | undefined;
+  fixed: FixedRate | undefined;
+  target: Target | undefined;
+  met: 'yes' | 'no' | '-';
+}
+
+const failed = (s: LoadSummary) => s.errors > 0 || s.unexpected > 0 || s.responses === 0;
+
+/**
+ * 'yes' when every stated goal holds and nothing failed; '-' when the scenario states no goal.
+ * Any connection error, timeout or unexpected status in the service's runs fails the row.
+ */
+export function verdict(service: LoadSummary[], ratio: Spread | undefined, fixed: LoadSummary | undefined, target: Target | undefined): 'yes' | 'no' | '-' {
+  const bad = service.length === 0 || service.some(failed) || (fixed !== undefined && failed(fixed));
+  if (!target || (target.cpuRatio === undefined && target.fixedP99Ms === undefined)) return bad ? 'no' : '-';
+  if (bad) return 'no';
+  if (target.cpuRatio !== undefined && (ratio === undefined || ratio.median < target.cpuRatio)) return 'no';
+  if (target.fixedP99Ms !== undefined && (fixed === undefined || fixed.p99Ms >= target.fixedP99Ms)) return 'no';
   return 'yes';
 }
 
 export function describeTarget(t: Target | undefined): string {
   const parts: string[] = [];
-  if (t?.ratio !== undefined) parts.push(`≥ ${t.ratio}×`);
-  if (t?.p99Ms !== undefined) parts.push(`p99 < ${t.p99Ms} ms`);
+  if (t?.cpuRatio !== undefined) parts.push(`≥ ${t.cpuRatio}`);
+  if (t?.fixedP99Ms !== undefined) parts.push(`p99 < ${t.fixedP99Ms} ms`);
   return parts.length ? parts.join(', ') : '-';
-}
-
-export interface Row {
-  scenario: string;
-  service: LoadSummary;
-  baseline: LoadSummary | undefined;
-  ratio: number | undefined;
-  target: string;
-  met: 'yes' | 'no' | '-';
 }
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const fmtMs = (n: number): string => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+const fmtOpt = (n: number | undefined, f: (n: number) => string): string => (n === undefined ? '-' : f(n));
 
-/** One Markdown table, ready to paste into README.md. */
-export function formatTable(rows: Row[]): string {
-  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors / unexpected', 'baseline req/s', 'ratio', 'target', 'met'];
-  const body = rows.map((r) => [
-    r.scenario,
-    fmtInt(r.service.rps),
-    fmtMs(r.service.p50Ms),
-    fmtMs(r.service.p99Ms),
-    `${r.service.errors} / ${r.service.unexpected}`,
-    r.baseline ? fmtInt(r.baseline.rps) : '-',
-    r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}×`,
-    r.target,
-    r.met,
-  ]);
+function aligned(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');
+}
+
+/** Errors / unexpected statuses summed over runs. */
+function failures(runs: LoadSummary[]): string {
+  return `${runs.reduce((a, r) => a + r.errors, 0)} / ${runs.reduce((a, r) => a + r.unexpected, 0)}`;
+}
+
+/**
+ * One Markdown table, ready to paste into README.md: per scenario the service's and the
+ * comparator's CPU µs per request (medians over the rounds), their ratio (median, and min–max
+ * over the rounds), requests/s of both, the service's p50/p99 under full load, the fixed rate and
+ * the p99 there, errors / unexpected statuses, the target and whether it was met.
+ */
+export function formatTable(rows: Row[]): string {
+  const head = ['scenario', 'vs', 'service µs/req', 'vs µs/req', 'CPU ratio (min–max)', 'target', 'req/s', 'vs req/s', 'p50 / p99 ms', 'fixed rate', 'p99 ms at fixed rate', 'errors / unexpected', 'met'];
+  const body = rows.map((r) => {
+    const svcUs = spread(r.service.map((x) => x.cpuPerRequestUs));
+    const othUs = spread(r.other.map((x) => x.cpuPerRequestUs));
+    const ratio = r.ratio ? `${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})` : '-';
+    return [
+      r.scenario,
+      r.comparator,
+      fmtOpt(svcUs?.median, fmtInt),
+      fmtOpt(othUs?.median, fmtInt),
+      ratio,
+      describeTarget(r.target),
+      r.service.length ? fmtInt(median(r.service.map((x) => x.rps))) : '-',
+      r.other.length ? fmtInt(median(r.other.map((x) => x.rps))) : '-',
+      r.service.length ? `${fmtMs(median(r.service.map((x) => x.p50Ms)))} / ${fmtMs(median(r.service.map((x) => x.p99Ms)))}` : '-',
+      r.fixed ? `${fmtInt(r.fixed.targetRate)}/s` : '-',
+      r.fixed ? fmtMs(r.fixed.p99Ms) : '-',
+      failures([...r.service, ...(r.fixed ? [r.fixed] : [])]),
+      r.met,
+    ];
+  });
+  return aligned(head, body);
+}
+
+/**
+ * The issue's targets, one line per goal: the CPU ratio (median over the rounds) and the p99 at
+ * the fixed rate, each with what it must be and 'met' / 'NOT met'.
+ */
+export function formatTargets(rows: Row[]): string {
+  const body: string[][] = [];
+  for (const r of rows) {
+    const failedRuns = r.service.some(failed) || (r.fixed !== undefined && failed(r.fixed));
+    const mark = (ok: boolean) => (ok && !failedRuns ? 'met' : 'NOT met');
+    if (r.target?.cpuRatio !== undefined) {
+      const v = r.ratio?.median;
+      body.push([r.scenario, `CPU ratio vs ${r.comparator}`, fmtOpt(v, (x) => x.toFixed(2)), `≥ ${r.target.cpuRatio}`, mark(v !== undefined && v >= r.target.cpuRatio)]);
+    }
+    if (r.target?.fixedP99Ms !== undefined) {
+      const v = r.fixed?.p99Ms;
+      const at = r.fixed ? ` at ${fmtInt(r.fixed.targetRate)}/s` : '';
+      body.push([r.scenario, `p99 ms${at}`, fmtOpt(v, fmtMs), `< ${r.target.fixedP99Ms}`, mark(v !== undefined && v < r.target.fixedP99Ms)]);
+    }
+  }
+  return aligned(['scenario', 'goal', 'measured', 'target', 'met'], body);
+}
+
+/** The soak's table: per scenario the totals over the whole soak. */
+export function formatLoadTable(rows: { scenario: string; load: LoadSummary }[]): string {
+  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'errors / unexpected'];
+  return aligned(
+    head,
+    rows.map((r) => [r.scenario, fmtInt(r.load.rps), fmtMs(r.load.p50Ms), fmtMs(r.load.p99Ms), fmtInt(r.load.responses), failures([r.load])]),
+  );
 }
 
 export interface MemorySample {

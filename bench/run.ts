@@ -1,46 +1,57 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { measurements, scenarios } from './scenarios/index.js';
-import type { BenchContext, RequestShape, Scenario } from './scenario.js';
+import type { RequestShape, Scenario } from './scenario.js';
+import { processCpuMicros } from './cpu.js';
+import { context, ROOT, startChild, type Child } from './children.js';
+import { paced } from './paced.js';
 import {
-  describeTarget,
+  cpuPerRequest,
+  cpuRatio,
+  formatLoadTable,
   formatTable,
+  formatTargets,
   judgeMemory,
+  median,
   parseProcessMemory,
-  ratio,
+  spread,
   summarise,
   verdict,
   type LoadSummary,
   type MemorySample,
+  type Round,
   type Row,
 } from './report.js';
 
 /**
- * `npm run bench [-- --only <name>] [--duration <s>] [--connections <n>] [--soak <s>]`
+ * `npm run bench [-- --only <name,…>] [--duration <s>] [--rounds <n>] [--connections <n>]
+ *                [--cpu-prof] [--soak <s>]`
  *
- * Starts the service (`tsx src/server.ts`, temp database, every rate limit off, LOG_LEVEL=warn)
- * and the bare Express baseline as child processes on free 127.0.0.1 ports, runs each scenario
- * against both in this one run, prints one table, runs the measurements and writes
- * bench/results.json. `--soak <s>` repeats the scenarios against the service for that long,
- * sampling its memory from /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
+ * Starts the service (`node --import tsx src/server.ts`, temp database, every rate limit off,
+ * LOG_LEVEL=warn), the bare Express echo and, per scenario, its same-work twin (bench/twins/) as
+ * child processes on free 127.0.0.1 ports. For each scenario: setup, a warm-up of each process,
+ * then `rounds` pairs of runs (service, then its comparator, `duration` s each, autocannon at 64
+ * connections) with each process's own CPU time read from /proc/<pid>/stat around every run; then
+ * the service alone at a fixed rate of half its measured maximum (bench/paced.ts) for its p99.
+ * Prints the table and the issue's targets, runs the measurements and writes bench/results.json.
+ * `--cpu-prof` writes a V8 CPU profile of the service to bench/profiles/ when it exits.
+ * `--soak <s>` repeats the scenarios against the service for that long, sampling its memory from
+ * /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
  */
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
-const WARMUP_S = 1;
+const WARMUP_S = 2;
 const SAMPLE_EVERY_MS = 5_000;
 
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
     soak: { type: 'string' },
   },
   strict: true,
@@ -56,98 +67,11 @@ function positiveInt(name: string, v: string | undefined, max: number): number |
   return n;
 }
 const durationS = positiveInt('duration', args.duration, 600)!;
+const rounds = positiveInt('rounds', args.rounds, 50)!;
 const connectionsOverride = positiveInt('connections', args.connections, 1024);
 const soakS = positiveInt('soak', args.soak, 24 * 3600);
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Start `npx tsx <file>` in its own process group and wait until `readyPath` answers 200. */
-async function startChild(label: string, file: string, env: NodeJS.ProcessEnv, readyPath: string): Promise<Child> {
-  const port = await freePort();
-  const proc = spawn('npx', ['tsx', file], {
-    cwd: ROOT,
-    env: { ...env, PORT: String(port), HOST },
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    proc.on('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const url = `http://${HOST}:${port}`;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      if (proc.pid) process.kill(-proc.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  const stop = async () => {
-    if (exited) return;
-    signal('SIGTERM');
-    const killer = setTimeout(() => signal('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(killer);
-  };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`${label} exited during start-up: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    try {
-      const r = await fetch(url + readyPath, { signal: AbortSignal.timeout(1_000) });
-      if (r.ok) return { proc, url, stop };
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  throw new Error(`${label} did not answer ${readyPath} within 60 s`);
-}
-
-function context(baseUrl: string): BenchContext {
-  return {
-    baseUrl,
-    async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers }, signal: AbortSignal.timeout(30_000) };
-      if (body !== undefined) {
-        if (typeof body === 'string') init.body = body;
-        else {
-          init.body = JSON.stringify(body);
-          (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-        }
-      }
-      const r = await fetch(baseUrl + path, init);
-      const text = await r.text();
-      if (r.status >= 500) throw new Error(`setup ${method} ${path} → ${r.status}: ${text.slice(0, 200)}`);
-      return (r.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
-    },
-  };
-}
 
 async function load(baseUrl: string, shape: RequestShape, s: Scenario, seconds: number): Promise<autocannon.Result> {
   return autocannon({
@@ -162,9 +86,13 @@ async function load(baseUrl: string, shape: RequestShape, s: Scenario, seconds: 
   });
 }
 
-async function measure(baseUrl: string, shape: RequestShape, s: Scenario, seconds: number): Promise<LoadSummary> {
-  await load(baseUrl, shape, s, WARMUP_S);
-  return summarise(await load(baseUrl, shape, s, seconds), s.expectStatus);
+/** One timed run against one process, with the CPU time that process used during it. */
+async function round(child: Child, shape: RequestShape, s: Scenario, seconds: number, expect: number[] | undefined): Promise<Round> {
+  const before = processCpuMicros(child.pid);
+  const result = await load(child.url, shape, s, seconds);
+  const cpuMicros = processCpuMicros(child.pid) - before;
+  const summary = summarise(result, expect);
+  return { ...summary, cpuMicros, cpuPerRequestUs: cpuPerRequest(cpuMicros, summary) };
 }
 
 async function sampleMemory(serviceUrl: string, t0: number): Promise<MemorySample | undefined> {
@@ -194,8 +122,9 @@ function merge(a: LoadSummary | undefined, b: LoadSummary): LoadSummary {
 }
 
 async function main(): Promise<number> {
-  const chosen = args.only ? scenarios.filter((s) => s.name === args.only) : scenarios;
-  const chosenMeasurements = args.only ? measurements.filter((m) => m.name === args.only) : measurements;
+  const only = args.only?.split(',').map((n) => n.trim());
+  const chosen = only ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+  const chosenMeasurements = only ? measurements.filter((m) => only.includes(m.name)) : measurements;
   if (chosen.length === 0 && chosenMeasurements.length === 0) {
     log(`no scenario or measurement named "${args.only}"; known: ${[...scenarios, ...measurements].map((s) => s.name).join(', ')}`);
     return 2;
@@ -213,6 +142,11 @@ async function main(): Promise<number> {
   // Nothing the bench starts may talk to anything but loopback.
   for (const k of ['DIALER_URL', 'EVENTS_WEBHOOK_URL', 'ADMIN_TOKEN', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_IPS', 'TRUST_PROXY']) delete env[k];
 
+  // Twins get only what they need: where to listen and keep their database, nothing of the service's settings.
+  const twinEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: process.env.NODE_ENV };
+  const profileDir = join(ROOT, 'bench', 'profiles');
+  const serviceFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+
   const children: Child[] = [];
   const cleanup = async () => {
     await Promise.all(children.map((c) => c.stop()));
@@ -223,7 +157,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    const service = await startChild('service', 'src/server.ts', env, '/healthz');
+    const service = await startChild('service', 'src/server.ts', env, '/healthz', serviceFlags);
     children.push(service);
     log(`service on ${service.url} (database ${env.DATABASE_PATH})`);
     const ctx = context(service.url);
@@ -232,6 +166,7 @@ async function main(): Promise<number> {
       node: process.version,
       cpus: os.cpus().length,
       durationS,
+      loadavg: os.loadavg(),
       mode: soakS ? 'soak' : 'bench',
     };
 
@@ -245,6 +180,7 @@ async function main(): Promise<number> {
       const totals = new Map<string, LoadSummary>();
       try {
         for (const s of chosen) await s.setup?.(ctx);
+        const shapes = new Map(chosen.map((s) => [s.name, s.request(ctx)]));
         let pass = 0;
         while ((Date.now() - t0) / 1000 < soakS) {
           pass += 1;
@@ -252,7 +188,7 @@ async function main(): Promise<number> {
             const left = Math.ceil(soakS - (Date.now() - t0) / 1000);
             if (left <= 0) break;
             log(`soak pass ${pass}: ${s.name} for ${Math.min(durationS, left)} s`);
-            const sum = summarise(await load(service.url, s.request(ctx), s, Math.min(durationS, left)), s.expectStatus);
+            const sum = summarise(await load(service.url, shapes.get(s.name)!, s, Math.min(durationS, left)), s.expectStatus);
             totals.set(s.name, merge(totals.get(s.name), sum));
           }
           // The first pass warms caches and the JIT; memory is judged from what follows.
@@ -263,13 +199,13 @@ async function main(): Promise<number> {
       }
       const last = await sampleMemory(service.url, t0);
       if (last) samples.push(last);
-      const rows: Row[] = chosen.flatMap((s) => {
+      const rows = chosen.flatMap((s) => {
         const t = totals.get(s.name);
-        return t ? [{ scenario: s.name, service: t, baseline: undefined, ratio: undefined, target: describeTarget(s.target), met: verdict(t, undefined, { p99Ms: s.target?.p99Ms }) }] : [];
+        return t ? [{ scenario: s.name, load: t }] : [];
       });
-      const errors = rows.reduce((a, r) => a + r.service.errors + r.service.unexpected, 0);
+      const errors = rows.reduce((a, r) => a + r.load.errors + r.load.unexpected, 0);
       const memory = judgeMemory(samples);
-      process.stdout.write(`\n${formatTable(rows)}\n\n`);
+      process.stdout.write(`\n${formatLoadTable(rows)}\n\n`);
       process.stdout.write(
         memory
           ? `memory: heap ${memory.heapStartMiB} → ${memory.heapEndMiB} MiB, RSS ${memory.rssStartMiB} → ${memory.rssEndMiB} MiB: ${memory.flat ? 'flat' : 'GREW'}\n`
@@ -281,22 +217,57 @@ async function main(): Promise<number> {
       return memory?.flat && errors === 0 ? 0 : 1;
     }
 
-    const baseline = await startChild('baseline', 'bench/baseline.ts', env, '/');
-    children.push(baseline);
-    log(`baseline on ${baseline.url}`);
+    const echo = await startChild('echo', 'bench/baseline.ts', env, '/');
+    children.push(echo);
+    log(`echo on ${echo.url}`);
     const rows: Row[] = [];
     for (const s of chosen) {
       log(`${s.name}: setup`);
       await s.setup?.(ctx);
-      const shape = s.request(ctx);
-      log(`${s.name}: service ${durationS} s`);
-      const svc = await measure(service.url, shape, s, durationS);
-      log(`${s.name}: baseline ${durationS} s`);
-      const base = await measure(baseline.url, shape, { ...s, expectStatus: undefined }, durationS);
-      const r = ratio(svc.rps, base.rps);
-      rows.push({ scenario: s.name, service: svc, baseline: base, ratio: r, target: describeTarget(s.target), met: verdict(svc, r, s.target) });
+      let twin: Child | undefined;
+      if (s.twin) {
+        twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`), ...s.twin.env }, '/healthz');
+        children.push(twin);
+        log(`${s.name}: twin on ${twin.url}`);
+      }
+      const other = twin ?? echo;
+      // One shape per process, reused for all its runs: per-request state carries on across them.
+      const svcShape = s.request(ctx);
+      const otherShape = s.request(context(other.url));
+      const otherExpect = twin ? s.expectStatus : undefined;
+      await load(service.url, svcShape, s, WARMUP_S);
+      await load(other.url, otherShape, s, WARMUP_S);
+      const svcRounds: Round[] = [];
+      const otherRounds: Round[] = [];
+      for (let i = 0; i < rounds; i++) {
+        log(`${s.name}: round ${i + 1}/${rounds}: service, then ${twin ? 'twin' : 'echo'}, ${durationS} s each`);
+        svcRounds.push(await round(service, svcShape, s, durationS, s.expectStatus));
+        otherRounds.push(await round(other, otherShape, s, durationS, otherExpect));
+      }
+      const ratios = spread(svcRounds.map((r, i) => cpuRatio(r.cpuPerRequestUs, otherRounds[i]!.cpuPerRequestUs)));
+      const rate = Math.max(1, Math.floor(median(svcRounds.map((r) => r.rps)) / 2));
+      log(`${s.name}: service at a fixed ${rate} req/s for ${durationS} s`);
+      const fixed = await paced(service.url, svcShape, { rate, seconds: durationS, expect: s.expectStatus });
+      if (twin) {
+        await twin.stop();
+        children.splice(children.indexOf(twin), 1);
+      }
+      const row: Row = {
+        scenario: s.name,
+        comparator: twin ? 'twin' : 'echo',
+        service: svcRounds,
+        other: otherRounds,
+        ratio: ratios,
+        fixed,
+        target: s.target,
+        met: verdict(svcRounds, ratios, fixed, s.target),
+      };
+      rows.push(row);
+      process.stdout.write(`${formatTable([row]).split('\n').slice(2).join('\n')}\n`);
     }
-    if (rows.length) process.stdout.write(`\n${formatTable(rows)}\n`);
+    if (rows.length) {
+      process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15)\n${formatTargets(rows)}\n`);
+    }
 
     const measured: Record<string, unknown>[] = [];
     for (const m of chosenMeasurements) {
@@ -310,9 +281,9 @@ async function main(): Promise<number> {
         process.stdout.write(`\n${m.name}: FAILED — ${(e as Error).message}\n`);
       }
     }
-    Object.assign(results, { connections: connectionsOverride ?? 'per scenario (default 64)', rows, measurements: measured });
+    Object.assign(results, { rounds, connections: connectionsOverride ?? 'per scenario (default 64)', rows, measurements: measured });
     writeResults(results);
-    return rows.some((r) => r.service.responses === 0) || measured.some((m) => 'error' in m) ? 1 : 0;
+    return rows.some((r) => r.service.some((x) => x.responses === 0)) || measured.some((m) => 'error' in m) ? 1 : 0;
   } finally {
     await cleanup();
   }

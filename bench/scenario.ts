@@ -1,9 +1,10 @@
 import type { Options } from 'autocannon';
 
 /**
- * One HTTP benchmark scenario. `npm run bench` starts the service (temp database, limits off)
- * and a bare Express JSON echo as the baseline, runs every scenario against both in the same
- * run, and reports requests/s, p50/p99 latency, errors and the ratio to the baseline.
+ * One HTTP benchmark scenario. `npm run bench` starts the service (temp database, limits off),
+ * the scenario's same-work twin (or the bare Express echo when it has none) and measures both in
+ * the same run: each process's own CPU µs per successful request, their ratio, requests/s,
+ * p50/p99 under full load, and the service's p99 at a fixed rate of half its measured maximum.
  */
 export interface BenchContext {
   /** e.g. http://127.0.0.1:40123 — the service under test. */
@@ -24,10 +25,20 @@ export interface Scenario {
   name: string;
   /** Prepare data (agents, clients, links) on the service before measuring. */
   setup?(ctx: BenchContext): Promise<void>;
-  /** What autocannon sends; `path` is relative to the service. */
+  /**
+   * What is sent; `path` is relative to the process. Called once per process measured (the
+   * service, the twin or the echo) and the shape is reused for every run against that process, so
+   * per-request state (counters, each agent's last state) continues across that process's runs.
+   */
   request(ctx: BenchContext): RequestShape;
-  /** Goals from the issues, shown next to the measurement. */
-  target?: { ratio?: number; p99Ms?: number };
+  /**
+   * The same-work minimal twin (`bench/twins/`): the file to run with `node --import tsx`, and
+   * settings it reads at start (for example the agents to seed). Without one the comparator is
+   * the bare echo (`bench/baseline.ts`).
+   */
+  twin?: { file: string; env?: Record<string, string> };
+  /** Goals from the issues: comparator ÷ service CPU per request, and p99 at the fixed rate. */
+  target?: { cpuRatio?: number; fixedP99Ms?: number };
   /** Connections (default 64). */
   connections?: number;
   /** Status codes that count as success (default 2xx). */

@@ -1,9 +1,9 @@
 import type { Scenario } from '../scenario.js';
 
-/** Issue 2: the central webhook's full parse → negotiate → error path (UNKNOWN_METHOD). */
+/** Issue 2: the central webhook's full parse → negotiate → error path (UNKNOWN_METHOD), against the echo. */
 export const foundationScenarios: Scenario[] = [
   {
-    name: 'webhook-unknown-method',
+    name: 'unknown-method',
     request: () => ({
       method: 'POST',
       path: '/centraloutboundwebhook-v1/test/',
@@ -11,6 +11,6 @@ export const foundationScenarios: Scenario[] = [
       body: JSON.stringify({ method: 'noSuchMethod', cli: '9879964805' }),
     }),
     expectStatus: [400],
-    target: { ratio: 0.6 },
+    target: { cpuRatio: 0.8, fixedP99Ms: 25 },
   },
 ];

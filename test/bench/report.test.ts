@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Result } from 'autocannon';
-import { formatTable, judgeMemory, parseProcessMemory, ratio, summarise, verdict, type LoadSummary } from '../../bench/report.js';
+import {
+  cpuPerRequest,
+  cpuRatio,
+  formatLoadTable,
+  formatTable,
+  formatTargets,
+  judgeMemory,
+  parseProcessMemory,
+  percentile,
+  spread,
+  summarise,
+  verdict,
+  type LoadSummary,
+  type Row,
+} from '../../bench/report.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,31 +41,57 @@ describe('bench report', () => {
     expect(s.unexpected).toBe(1);
   });
 
-  it('when the baseline served nothing, then there is no ratio', () => {
-    expect(ratio(600, 1000)).toBeCloseTo(0.6);
-    expect(ratio(600, 0)).toBeUndefined();
+  it('when CPU per request is computed, then only successful responses count and the ratio is comparator ÷ service', () => {
+    expect(cpuPerRequest(1_000_000, { ...ok, responses: 2_500, unexpected: 500 })).toBe(500);
+    expect(cpuPerRequest(1_000_000, { ...ok, responses: 10, unexpected: 10 })).toBeUndefined();
+    expect(cpuRatio(500, 300)).toBeCloseTo(0.6);
+    expect(cpuRatio(undefined, 300)).toBeUndefined();
+    expect(spread([0.5, undefined, 0.7, 0.6])).toEqual({ median: 0.6, min: 0.5, max: 0.7 });
+    expect(spread([undefined])).toBeUndefined();
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99)).toBe(10);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+    expect(percentile([], 50)).toBe(0);
   });
 
-  it('when the ratio and p99 goals hold and nothing failed, then the target is met; any miss or error is not', () => {
-    expect(verdict(ok, 0.6, { ratio: 0.6 })).toBe('yes');
-    expect(verdict(ok, 0.59, { ratio: 0.6 })).toBe('no');
-    expect(verdict(ok, 0.9, { ratio: 0.6, p99Ms: 20 })).toBe('no');
-    expect(verdict({ ...ok, unexpected: 1 }, 0.9, { ratio: 0.6 })).toBe('no');
-    expect(verdict({ ...ok, errors: 1 }, 0.9, undefined)).toBe('no');
-    expect(verdict(ok, 0.9, undefined)).toBe('-');
+  it('when the CPU ratio and the fixed-rate p99 goals hold and nothing failed, then the target is met; any miss or error is not', () => {
+    const r = (median: number) => ({ median, min: median, max: median });
+    const target = { cpuRatio: 0.6, fixedP99Ms: 25 };
+    expect(verdict([ok], r(0.6), { ...ok, p99Ms: 24 }, target)).toBe('yes');
+    expect(verdict([ok], r(0.59), { ...ok, p99Ms: 24 }, target)).toBe('no');
+    expect(verdict([ok], r(0.9), { ...ok, p99Ms: 25 }, target)).toBe('no');
+    expect(verdict([ok], r(0.9), undefined, target)).toBe('no');
+    expect(verdict([ok, { ...ok, unexpected: 1 }], r(0.9), ok, target)).toBe('no');
+    expect(verdict([ok], r(0.9), { ...ok, errors: 1 }, { cpuRatio: 0.6 })).toBe('no');
+    expect(verdict([{ ...ok, errors: 1 }], r(0.9), ok, undefined)).toBe('no');
+    expect(verdict([ok], r(0.9), ok, undefined)).toBe('-');
   });
 
-  it('when rows are formatted, then one aligned Markdown table shows rates, latencies, errors and the ratio', () => {
-    const table = formatTable([
-      { scenario: 'webhook-unknown-method', service: { ...ok, rps: 6543.2, p50Ms: 9.4 }, baseline: { ...ok, rps: 10_000 }, ratio: 0.65432, target: '≥ 0.6×', met: 'yes' },
-      { scenario: 'soak', service: { ...ok, errors: 2, unexpected: 3 }, baseline: undefined, ratio: undefined, target: '-', met: 'no' },
-    ]);
-    const lines = table.split('\n');
+  it('when rows are formatted, then one aligned table shows CPU per request, the ratio with its spread, rates and the fixed-rate p99', () => {
+    const round = (us: number, rps: number) => ({ ...ok, rps, cpuMicros: us * ok.responses, cpuPerRequestUs: us });
+    const row: Row = {
+      scenario: 'ivr-toggle',
+      comparator: 'twin',
+      service: [round(600, 900), round(500, 1000), round(550, 950)],
+      other: [round(300, 1500), round(320, 1400), round(310, 1450)],
+      ratio: { median: 0.56, min: 0.5, max: 0.64 },
+      fixed: { ...ok, p99Ms: 12.34, targetRate: 475, sent: 1900 },
+      target: { cpuRatio: 0.6, fixedP99Ms: 25 },
+      met: 'no',
+    };
+    const lines = formatTable([row, { ...row, scenario: 'redirect', comparator: 'echo', fixed: undefined, ratio: undefined, target: undefined, met: '-' }]).split('\n');
     expect(lines).toHaveLength(4);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
-    expect(lines[2]).toMatch(/^\| webhook-unknown-method \| 6,543 \| 9\.4 +\| 20 +\| 0 \/ 0 +\| 10,000 +\| 0\.65× \| ≥ 0\.6× \| yes \|$/);
-    expect(lines[3]).toContain('| 2 / 3 ');
-    expect(lines[3]).toMatch(/\| - +\| - +\| - +\| no +\|$/);
+    expect(lines[2]).toMatch(/^\| ivr-toggle +\| twin \| 550 +\| 310 +\| 0\.56 \(0\.50–0\.64\) +\| ≥ 0\.6, p99 < 25 ms \| 950 +\| 1,450 +\| 2\.0 \/ 20 +\| 475\/s +\| 12 +\| 0 \/ 0 +\| no +\|$/);
+    expect(lines[3]).toMatch(/^\| redirect +\| echo \| 550 +\| 310 +\| - +\| - +\| 950 .*\| - +\| - +\| 0 \/ 0 +\| - +\|$/);
+
+    const targets = formatTargets([row]).split('\n');
+    expect(targets[2]).toMatch(/^\| ivr-toggle +\| CPU ratio vs twin +\| 0\.56 +\| ≥ 0\.6 +\| NOT met \|$/);
+    expect(targets[3]).toMatch(/^\| ivr-toggle +\| p99 ms at 475\/s +\| 12 +\| < 25 +\| met +\|$/);
+  });
+
+  it('when a soak is tabulated, then each scenario shows its totals and failures', () => {
+    const lines = formatLoadTable([{ scenario: 'soak', load: { ...ok, errors: 2, unexpected: 3 } }]).split('\n');
+    expect(lines[2]).toMatch(/^\| soak +\| 1,000 +\| 2\.0 +\| 20 +\| 10,000 +\| 2 \/ 3 +\|$/);
   });
 
   it('when the memory floor stays put while peaks swing, then memory is flat; when the floor climbs, it grew', () => {

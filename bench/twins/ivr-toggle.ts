@@ -1,0 +1,59 @@
+import express from 'express';
+import { escapeXml, listen, seedAgents, twinApp, twinDatabase } from './twin.js';
+
+/**
+ * Same-work twin of `ivr-toggle`: a Twilio form callback (CallSid, From) toggles the caller's
+ * pause state. In one transaction: the stored reply of this call + step, if any, is the answer
+ * (a platform retry changes nothing); else read the agent, flip it, append the event, build the
+ * TwiML and keep it as the replay row. The same reply bytes as the service's toggle mode in
+ * English (Polly.Aditi, en-IN).
+ */
+const db = twinDatabase(`
+  CREATE TABLE agents (stage TEXT NOT NULL, cli TEXT NOT NULL, name TEXT, pause INTEGER NOT NULL DEFAULT 0,
+    reason TEXT, since INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (stage, cli)) WITHOUT ROWID;
+  CREATE TABLE pause_events (id INTEGER PRIMARY KEY, stage TEXT NOT NULL, at INTEGER NOT NULL, cli TEXT NOT NULL,
+    pause INTEGER NOT NULL, reason TEXT, source TEXT NOT NULL, call_id TEXT, prev_pause INTEGER NOT NULL,
+    prev_reason TEXT, prev_since INTEGER);
+  CREATE TABLE ivr_steps (stage TEXT NOT NULL, call_id TEXT NOT NULL, step TEXT NOT NULL, reply TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (stage, call_id, step)) WITHOUT ROWID;
+`);
+const seed = db.prepare('INSERT INTO agents (stage, cli, name, updated_at) VALUES (?, ?, ?, ?)');
+for (const a of seedAgents()) seed.run(a.stage, a.cli, a.name, Date.now());
+
+const replayed = db.prepare<[string, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?').pluck();
+const readAgent = db.prepare<[string, string], { name: string | null; pause: number; reason: string | null; since: number | null }>(
+  'SELECT name, pause, reason, since FROM agents WHERE stage = ? AND cli = ?',
+);
+const flip = db.prepare('UPDATE agents SET pause = ?, reason = NULL, since = ?, updated_at = ? WHERE stage = ? AND cli = ?');
+const appendEvent = db.prepare(
+  `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
+   VALUES (?, ?, ?, ?, NULL, 'ivr', ?, ?, ?, ?)`,
+);
+const keepReply = db.prepare('INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (?, ?, ?, ?, ?)');
+
+const SAY = '<Say language="en-IN" voice="Polly.Aditi">';
+const twiml = (says: string[]) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Response>${says.map((t) => `${SAY}${escapeXml(t)}</Say>`).join('')}<Hangup/></Response>`;
+
+const toggle = db.transaction((stage: string, cli: string, callId: string, step: string): string => {
+  const stored = replayed.get(stage, callId, step);
+  if (stored !== undefined) return stored;
+  const a = readAgent.get(stage, cli);
+  if (!a) return twiml(['This number is not registered as an agent. Please contact your supervisor. Goodbye.']);
+  const now = Date.now();
+  const pause = a.pause ? 0 : 1;
+  flip.run(pause, now, now, stage, cli);
+  appendEvent.run(stage, now, cli, pause, callId, a.pause, a.reason, a.since);
+  const says = [...(a.name ? [`Hello ${a.name}.`] : []), pause ? 'You are now on break.' : 'You are now available.', 'Goodbye.'];
+  const xml = twiml(says);
+  keepReply.run(stage, callId, step, xml, now);
+  return xml;
+});
+
+const app = twinApp();
+app.post('/ivr/:stage/inbound', express.urlencoded({ extended: false }), (req, res) => {
+  const body = req.body as Record<string, string>;
+  const xml = toggle(req.params.stage, body.From ?? '', body.CallSid ?? '', `${req.path}|`);
+  res.status(200).type('application/xml; charset=utf-8').send(xml);
+});
+listen(app);

@@ -1,0 +1,46 @@
+import express from 'express';
+import Database from 'better-sqlite3';
+
+/**
+ * What every same-work twin shares: a better-sqlite3 database with the service's own pragmas
+ * (WAL, synchronous=NORMAL; src/db/open.ts) at `TWIN_DATABASE_PATH`, an Express 5 app without
+ * ETag or X-Powered-By, and a listener on 127.0.0.1:$PORT. A twin does the same state change as
+ * the service and answers the same bytes, with no validation, logging, metrics or secondary
+ * indexes: the cost of the work itself, as a yardstick for the service's CPU per request.
+ */
+
+export function twinDatabase(schema: string): Database.Database {
+  const path = process.env.TWIN_DATABASE_PATH;
+  if (!path) throw new Error('TWIN_DATABASE_PATH is required');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(schema);
+  return db;
+}
+
+export function twinApp(): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  return app;
+}
+
+export function listen(app: express.Express): void {
+  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+  server.keepAliveTimeout = 65_000;
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** The agents a pause twin starts with: `TWIN_AGENTS`, a JSON array of {stage, cli, name}. */
+export function seedAgents(): { stage: string; cli: string; name: string | null }[] {
+  return JSON.parse(process.env.TWIN_AGENTS ?? '[]') as { stage: string; cli: string; name: string | null }[];
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
