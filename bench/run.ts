@@ -226,7 +226,8 @@ async function main(): Promise<number> {
       await s.setup?.(ctx);
       let twin: Child | undefined;
       if (s.twin) {
-        twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`), ...s.twin.env }, '/healthz');
+        const own = { TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`), TWIN_SHORTURL_BASE: `http://localhost:${new URL(service.url).port}` };
+        twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, ...own, ...s.twin.env }, '/healthz');
         children.push(twin);
         log(`${s.name}: twin on ${twin.url}`);
       }
