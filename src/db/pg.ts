@@ -73,7 +73,7 @@ const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('central-webhooks:migrate
  * session-level advisory lock is held for the whole run: an instance that starts while another is
  * migrating waits here, then sees the versions applied and applies none. Returns what it applied.
  */
-export async function migratePg(pool: PgPool, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migratePg(pool: Pick<PgPool, 'connect'>, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readdirSync(dir).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
   const client = await pool.connect();
   const done: string[] = [];
@@ -106,6 +106,28 @@ export async function migratePg(pool: PgPool, dir = MIGRATIONS_DIR): Promise<str
     client.release();
   }
   return done;
+}
+
+/**
+ * Hold every connection of `pool` back until `prepare` has run on a connection of its own (tests
+ * create and migrate their schema this way while the app is built synchronously). If `prepare`
+ * fails, every query fails with its error.
+ */
+export function gatePool(pool: PgPool, prepare: (connect: () => Promise<PgClient>) => Promise<void>): PgPool {
+  const connect = pool.connect.bind(pool) as () => Promise<PgClient>;
+  const ready = prepare(connect);
+  ready.catch(() => undefined);
+  const gated = (cb?: (err: Error | undefined, client?: PgClient, done?: () => void) => void) => {
+    const p = ready.then(() => connect());
+    if (!cb) return p;
+    p.then(
+      (c) => cb(undefined, c, () => c.release()),
+      (e: Error) => cb(e, undefined, () => undefined),
+    );
+    return undefined;
+  };
+  pool.connect = gated as PgPool['connect'];
+  return pool;
 }
 
 /** Wait until the database answers a query (start-up), or throw after `timeoutMs`. */

@@ -119,11 +119,11 @@ describe('GET /admin/{stage}/reports/breaks', () => {
     ['?format=pdf', 'format'],
     ['?cli=12', 'cli'],
   ])('when the query is %s, then 400 INVALID_PARAMETER names %s and nothing changes', async (query, field) => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await report(query);
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when the cli is not a registered agent, then 404 AGENT_NOT_FOUND', async () => {

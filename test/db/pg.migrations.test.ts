@@ -15,7 +15,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL migrations (TEST_DATABASE_URL)',
   });
 
   it('when several instances migrate one empty database at once, then each migration is applied exactly once and all of them finish', async () => {
-    const s = await createPgTestSchema(undefined, { max: 6 });
+    const s = createPgTestSchema(undefined, { max: 6 });
     schemas.push(s);
     const runs = await Promise.all([migratePg(s.pool), migratePg(s.pool), migratePg(s.pool)]);
     const applied = runs.flat();
@@ -29,7 +29,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL migrations (TEST_DATABASE_URL)',
   });
 
   it('when migrated, then PostgreSQL has the same tables and columns as SQLite', async () => {
-    const s = await createPgTestSchema();
+    const s = createPgTestSchema();
     schemas.push(s);
     await migratePg(s.pool);
     const lite = openDatabase(':memory:');
@@ -52,7 +52,7 @@ describe.skipIf(!TEST_DATABASE_URL)('PostgreSQL migrations (TEST_DATABASE_URL)',
   });
 
   it('when a migration fails, then it is rolled back, named in the error, and nothing of it remains', async () => {
-    const s = await createPgTestSchema();
+    const s = createPgTestSchema();
     schemas.push(s);
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { configFrom, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/open.js';
 import type { Stores } from '../../src/db/stores.js';
-import { openTestStores } from './testStores.js';
+import { openTestStores, type TestStores } from './testStores.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createApp, type App } from '../../src/app.js';
@@ -38,6 +38,10 @@ export interface TestApp {
   /** Every log line written so far, as text (for redaction tests). */
   logs: string[];
   dbPath: string;
+  /** Rows of `sql` (`?` placeholders) on the stores' engine (SQLite or PostgreSQL). */
+  query: TestStores['query'];
+  /** Row counts of every table (see tableCounts). */
+  counts: TestStores['counts'];
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export function buildTestApp(
   env: Record<string, string> = {},
   opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[] } = {},
 ): TestApp {
-  const { stores, db, dbPath, dispose } = openTestStores();
+  const { stores, db, dbPath, query, counts, dispose } = openTestStores();
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
   const logs: string[] = [];
   const sink = new Writable({
@@ -74,6 +78,8 @@ export function buildTestApp(
     clock,
     logs,
     dbPath,
+    query,
+    counts,
     async close() {
       await app.stop();
       await dispose();
@@ -82,10 +88,6 @@ export function buildTestApp(
 }
 
 /** Count rows of every table, to assert that a rejected request changed nothing. */
-export function tableCounts(db: Db): Record<string, number> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number)]));
+export function tableCounts(t: TestApp): Promise<Record<string, number>> {
+  return t.counts();
 }

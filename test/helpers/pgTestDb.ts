@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPgPool, quoteIdent, type PgPool } from '../../src/db/pg.js';
+import { gatePool, migratePg, openPgPool, quoteIdent, type PgPool } from '../../src/db/pg.js';
+import type { Stores } from '../../src/db/stores.js';
+import { createPgStores } from '../../src/db/stores.pg.js';
 
 /**
  * PostgreSQL for tests (docs/http.md §11). `TEST_DATABASE_URL` names a database the tests may
- * write to (CI's throwaway cluster, `.ci/pg-cluster`); unset, the PostgreSQL tests are skipped
- * and everything runs on SQLite. Each test app gets a schema of its own, made here and dropped
- * after, so parallel vitest workers never see each other's rows, notifications or locks.
+ * write to (CI's throwaway cluster, `.ci/pg-cluster`); unset, the PostgreSQL-only tests are
+ * skipped and everything runs on SQLite. Each test app gets a schema of its own, created and
+ * migrated here and dropped after, so parallel vitest workers never see each other's rows,
+ * notifications or locks.
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
@@ -20,8 +23,10 @@ export interface PgTestSchema {
 
 let admin: pg.Pool | undefined;
 function adminPool(url: string): pg.Pool {
-  admin ??= new pg.Pool({ connectionString: url, max: 2 });
-  admin.on('error', () => undefined);
+  if (!admin) {
+    admin = new pg.Pool({ connectionString: url, max: 2 });
+    admin.on('error', () => undefined);
+  }
   return admin;
 }
 
@@ -29,11 +34,16 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(5).toString('hex')}`;
 }
 
-/** A fresh, empty schema on TEST_DATABASE_URL (no migrations applied). */
-export async function createPgTestSchema(url = requireTestUrl(), opts: { max?: number } = {}): Promise<PgTestSchema> {
+/**
+ * A fresh schema on TEST_DATABASE_URL, usable at once: queries wait until it exists (and, with
+ * `migrate`, is migrated), so a test app can be built synchronously.
+ */
+export function createPgTestSchema(url = requireTestUrl(), opts: { max?: number; migrate?: boolean } = {}): PgTestSchema {
   const schema = uniqueName('t');
-  await adminPool(url).query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  const pool = openPgPool(url, { schema, max: opts.max ?? 4 });
+  const pool = gatePool(openPgPool(url, { schema, max: opts.max ?? 4 }), async (connect) => {
+    await adminPool(url).query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    if (opts.migrate) await migratePg({ connect });
+  });
   return {
     schema,
     pool,
@@ -42,6 +52,13 @@ export async function createPgTestSchema(url = requireTestUrl(), opts: { max?: n
       await adminPool(url).query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     },
   };
+}
+
+/** The stores on a fresh, migrated schema; `dispose` drops it. */
+export function openPgTestStores(url = requireTestUrl()): { stores: Stores; pool: PgPool; dispose(): Promise<void> } {
+  const s = createPgTestSchema(url, { migrate: true });
+  const stores = createPgStores(s.pool);
+  return { stores, pool: s.pool, dispose: () => s.drop() };
 }
 
 /** A fresh database on TEST_DATABASE_URL's server, for tests that start whole instances. */

@@ -51,13 +51,13 @@ describe('platform callbacks from fixtures/ivr/good', () => {
 
 describe('requests from fixtures/ivr/bad', () => {
   it.each(load('bad'))('when %s arrives, then the reply is XML with the expected status and nothing is stored', async (_file, f) => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await send(f);
     expect(r.status, f.description).toBe(f.expect.status);
     expect(r.headers['content-type']).toMatch(/^application\/xml/);
     expect(XMLValidator.validate(r.text)).toBe(true);
     if (f.expect.heard) expect(r.text).toContain(f.expect.heard);
     if (f.expect.code) expect(new XMLParser().parse(r.text).response.error.code).toBe(f.expect.code);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 });

@@ -54,7 +54,7 @@ describe('inbound IVR, toggle mode', () => {
 
   it('when the caller is unknown, withheld or missing, then a not-registered prompt is spoken and nothing is stored', async () => {
     await register();
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     for (const cli of ['+919879964806', 'anonymous', 'client:alice', '']) {
       const call = await simulateCall(t.http, { cli });
       expect(call.turns[0]!.status).toBe(200);
@@ -64,7 +64,7 @@ describe('inbound IVR, toggle mode', () => {
     const bare = await api().post('/ivr/test/inbound');
     expect(bare.status).toBe(200);
     expect(bare.type).toBe('application/xml');
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when the request is not a call at all, then the status of 1.1 comes back in XML', async () => {

@@ -74,13 +74,13 @@ describe('signed /ivr requests', () => {
   it('when TWILIO_AUTH_TOKEN is set, then a valid signature is served and a missing or wrong one gets 403 and changes nothing', async () => {
     await setup({ TWILIO_AUTH_TOKEN: 'tw-secret' });
     const path = '/ivr/test/inbound?lang=en';
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const missing = await supertest(t.http).post(path).type('form').send(form);
     expect(missing.status).toBe(403);
     expect(missing.type).toBe('application/xml');
     const wrong = await supertest(t.http).post(path).type('form').set('X-Twilio-Signature', twilioSignature('other', BASE + path, formPairs)).send(form);
     expect(wrong.status).toBe(403);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     const ok = await supertest(t.http).post(path).type('form').set('X-Twilio-Signature', twilioSignature('tw-secret', BASE + path, formPairs)).send(form);
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('now on break');

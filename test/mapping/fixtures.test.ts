@@ -76,7 +76,7 @@ describe('mapping fixtures: hostile documents', () => {
     });
 
     it(`when ${c.name} is the XML body of the central webhook, then ${c.status} ${c.code} and nothing changes`, async () => {
-      const counts = tableCounts(t.db);
+      const counts = await tableCounts(t);
       const before = process.memoryUsage().heapUsed;
       const res = await supertest(t.http)
         .post('/centraloutboundwebhook-v1/test/')
@@ -86,7 +86,7 @@ describe('mapping fixtures: hostile documents', () => {
       expect(res.status).toBe(c.status);
       expect(res.body.error.code).toBe(c.code);
       expect(process.memoryUsage().heapUsed - before).toBeLessThan(HEAP_BOUND);
-      expect(tableCounts(t.db)).toEqual(counts);
+      expect(await tableCounts(t)).toEqual(counts);
     });
   }
 });

@@ -186,9 +186,9 @@ describe('POST /mapping/preview', () => {
   });
 
   it('when a preview runs, then nothing is stored', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     await preview().send({ document: SOAP, mapping: MAPPING });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when the caller is not on the allowlist, then 403 FORBIDDEN_IP', async () => {

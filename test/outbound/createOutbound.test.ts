@@ -24,8 +24,12 @@ afterEach(async () => {
   await t.close();
 });
 
-function storedNumbers(): string[] {
-  return t.db.prepare('SELECT number FROM outbound_contacts ORDER BY req_id, seq').pluck().all() as string[];
+async function storedNumbers(): Promise<string[]> {
+  return (await t.query<{ number: string }>('SELECT number FROM outbound_contacts ORDER BY req_id, seq')).map((r) => r.number);
+}
+
+async function count(table: string): Promise<number> {
+  return (await t.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n;
 }
 
 describe('admin clients', () => {
@@ -40,7 +44,7 @@ describe('admin clients', () => {
   });
 
   it('when the securityID is not 64 characters or a flow is not 8, then 400 and nothing is stored', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const shortSecret = await supertest(t.http).put('/admin/prod/clients/c-3').send({ securityID: 'short', flows: [FLOW_ID] });
     expect(shortSecret.status).toBe(400);
     expect(shortSecret.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'securityID' });
@@ -49,7 +53,7 @@ describe('admin clients', () => {
     expect(badFlow.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'flows' });
     const noFlows = await supertest(t.http).put('/admin/prod/clients/c-3').send({ securityID: SECURITY_ID });
     expect(noFlows.body.error).toMatchObject({ code: 'MISSING_PARAMETER', field: 'flows' });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when the stage is not prod or test, then 404; when another verb is used, then 405 with Allow', async () => {
@@ -71,7 +75,7 @@ describe('createOutbound', () => {
       scheduledAt: new Date(t.clock.now()).toISOString(),
       contacts: 2,
     });
-    expect(storedNumbers()).toEqual(['+919879964805', '+919979746666']);
+    expect(await storedNumbers()).toEqual(['+919879964805', '+919979746666']);
   });
 
   it('when delayMinutes is given, then scheduledAt is that many minutes later', async () => {
@@ -85,13 +89,13 @@ describe('createOutbound', () => {
     const res = await webhook(t, createBody({ contactNumbers: '91997974 6666, 9879964805;(987) 000-0001\n98000-00002\r\n+91 98000 00003' }));
     expect(res.status).toBe(200);
     expect(res.body.contacts).toBe(5);
-    expect(storedNumbers()).toEqual(['+919979746666', '+919879964805', '+919870000001', '+919800000002', '+919800000003']);
+    expect(await storedNumbers()).toEqual(['+919979746666', '+919879964805', '+919870000001', '+919800000002', '+919800000003']);
   });
 
   it('when the same number is spelled several ways, then it is scheduled once', async () => {
     const res = await webhook(t, createBody({ contactNumbers: ['9879964805', '919879964805', '+91 98799-64805', '09879964805', 919879964805] }));
     expect(res.body.contacts).toBe(1);
-    expect(storedNumbers()).toEqual(['+919879964805']);
+    expect(await storedNumbers()).toEqual(['+919879964805']);
   });
 
   it('when the body is XML with repeated contactNumbers, or a form with one text, then the numbers are read the same', async () => {
@@ -147,7 +151,7 @@ describe('createOutbound', () => {
   });
 
   it('when any number is invalid, then 400 lists every invalid one and nothing is scheduled', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const res = await webhook(t, createBody({ contactNumbers: '9879964805, 12345; abc,9800000002,+91 1111' }));
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({
@@ -155,7 +159,7 @@ describe('createOutbound', () => {
       obdReqID: null,
       error: { code: 'INVALID_PARAMETER', field: 'contactNumbers', invalid: ['12345', 'abc', '+91 1111'] },
     });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a list element is not text or a number, then it is listed as invalid', async () => {
@@ -164,7 +168,7 @@ describe('createOutbound', () => {
   });
 
   it('when there are no numbers, then 400; 1000 distinct numbers are accepted and 1001 are not', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     for (const empty of [[], '', ' , ;\n']) {
       const res = await webhook(t, createBody({ contactNumbers: empty }));
       expect(res.status).toBe(400);
@@ -175,7 +179,7 @@ describe('createOutbound', () => {
     const tooMany = await webhook(t, createBody({ contactNumbers: numbers(1001) }));
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'contactNumbers' });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     const withDuplicates = await webhook(t, createBody({ contactNumbers: [...numbers(1000), '9800000000'] }));
     expect(withDuplicates.status).toBe(200);
     expect(withDuplicates.body.contacts).toBe(1000);
@@ -193,7 +197,7 @@ describe('createOutbound', () => {
 
   it('when the client is unknown or the securityID is not its own, then 401 and nothing is scheduled', async () => {
     await registerClient(t, { clientID: 'other', securityID: OTHER_SECURITY_ID });
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     for (const body of [
       createBody({ clientID: 'nobody' }),
       createBody({ securityID: OTHER_SECURITY_ID }),
@@ -203,7 +207,7 @@ describe('createOutbound', () => {
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ obdResponseCode: 401, obdReqID: null, error: { code: 'UNAUTHORIZED' } });
     }
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when the client exists only in the other stage, then 401', async () => {
@@ -212,11 +216,11 @@ describe('createOutbound', () => {
   });
 
   it('when the flow is not one of the client\'s, then 404 FLOW_NOT_FOUND', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const res = await webhook(t, createBody({ flowID: 'OTHERFLW' }));
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ obdResponseCode: 404, obdReqID: null, error: { code: 'FLOW_NOT_FOUND', field: 'flowID' } });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when securityID, flowID or delayMinutes are malformed, then 400 naming the field', async () => {
@@ -236,7 +240,7 @@ describe('createOutbound', () => {
       expect(res.body.error).toMatchObject({ code, field });
       expect(res.body.obdResponseCode).toBe(400);
     }
-    expect(t.db.prepare('SELECT count(*) FROM outbound_contacts').pluck().get()).toBe(0);
+    expect(await count('outbound_contacts')).toBe(0);
   });
 
   it('when an error is asked for in XML, then the failure fields are in the XML too', async () => {
@@ -251,7 +255,7 @@ describe('createOutbound', () => {
     const again = await webhook(t, createBody({ contactNumbers: ['9800000009'] })).set('Idempotency-Key', 'order-42');
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    expect(storedNumbers()).toEqual(['+919879964805', '+919800000001']);
+    expect(await storedNumbers()).toEqual(['+919879964805', '+919800000001']);
     t.clock.advance(24 * 60 * 60 * 1000 + 1);
     const later = await webhook(t, createBody()).set('Idempotency-Key', 'order-42');
     expect(later.body.obdReqID).not.toBe(first.body.obdReqID);
@@ -262,7 +266,7 @@ describe('createOutbound', () => {
     await webhook(t, createBody()).set('Idempotency-Key', 'old-2');
     t.clock.advance(24 * 60 * 60 * 1000);
     await webhook(t, createBody()).set('Idempotency-Key', 'new-1');
-    expect(t.db.prepare('SELECT key FROM idempotency_keys ORDER BY key').pluck().all()).toEqual(['new-1']);
+    expect((await t.query<{ key: string }>('SELECT key FROM idempotency_keys ORDER BY key')).map((r) => r.key)).toEqual(['new-1']);
   });
 
   it('when requestRef is given, then it works as the idempotency key, per client', async () => {
@@ -273,7 +277,7 @@ describe('createOutbound', () => {
     expect(again.body.obdReqID).toBe(first.body.obdReqID);
     expect(otherClient.status).toBe(200);
     expect(otherClient.body.obdReqID).not.toBe(first.body.obdReqID);
-    expect(t.db.prepare('SELECT count(*) FROM outbound_requests').pluck().get()).toBe(2);
+    expect(await count('outbound_requests')).toBe(2);
   });
 
   it('when 20 requests with one key arrive at once, then exactly one request is stored and all get its response', async () => {
@@ -281,7 +285,7 @@ describe('createOutbound', () => {
       Array.from({ length: 20 }, () => webhook(t, createBody()).set('Idempotency-Key', 'burst')),
     );
     expect(new Set(replies.map((r) => r.body.obdReqID)).size).toBe(1);
-    expect(t.db.prepare('SELECT count(*) FROM outbound_requests').pluck().get()).toBe(1);
+    expect(await count('outbound_requests')).toBe(1);
   });
 
   it('when a request failed validation, then its key is not used up', async () => {

@@ -196,7 +196,9 @@ describe('graceful stop with a dialer that does not answer', () => {
       const started = Date.now();
       await t.app.stop();
       expect(Date.now() - started).toBeLessThan(5_000);
-      const row = t.db.prepare('SELECT status, attempts, last_error AS lastError, lease_owner AS owner FROM outbound_contacts WHERE req_id = ?').get(created.body.obdReqID);
+      const [row] = await t.query('SELECT status, attempts, last_error AS "lastError", lease_owner AS owner FROM outbound_contacts WHERE req_id = ?', [
+        created.body.obdReqID,
+      ]);
       expect(row).toEqual({ status: 'scheduled', attempts: 1, lastError: 'dispatch interrupted by shutdown before the dialer answered', owner: null });
       await t.close();
       closed = true;

@@ -37,11 +37,11 @@ describe('admin agents', () => {
     ['/admin/test/agents/9879964805', { name: 'x'.repeat(129) }, 'name'],
     ['/admin/test/agents/9879964805', { name: ['a', 'b'] }, 'name'],
   ])('when PUT %s with %j, then 400 naming %s and nothing stored', async (path, body, field) => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await api().put(path).send(body);
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when agents are listed, read and deleted, then the stage keeps them apart', async () => {
@@ -142,13 +142,13 @@ describe('admin agent import', () => {
   });
 
   it('when the import body is neither CSV nor a JSON array, then 400 and nothing stored', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await api().post('/admin/test/agents/import').send({ cli: '9879964805' });
     expect(r.status).toBe(400);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     const unknownColumn = await api().post('/admin/test/agents/import').set('Content-Type', 'text/csv').send('cli,phone\n9879964805,1\n');
     expect(unknownColumn.status).toBe(400);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 });
 

@@ -28,10 +28,10 @@ describe('updatePauseStatusForCLI', () => {
     await register();
     await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true });
     t.clock.advance(60_000);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: 'yes' });
     expect(r.body).toEqual({ cli_pause_update: true, cli: CLI, pause: true, changed: false, since: '2026-01-15T10:00:00.000Z' });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a newly registered agent is asked to be available, then nothing changes and since is null', async () => {
@@ -75,11 +75,11 @@ describe('updatePauseStatusForCLI', () => {
   });
 
   it('when the agent is not registered, then 404 AGENT_NOT_FOUND with cli_pause_update false and nothing stored', async () => {
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true });
     expect(r.status).toBe(404);
     expect(r.body).toMatchObject({ cli_pause_update: false, error: { code: 'AGENT_NOT_FOUND' } });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it.each([
@@ -92,11 +92,11 @@ describe('updatePauseStatusForCLI', () => {
     [{ cli: CLI, pause: true, reason: 'x'.repeat(65) }, 400, 'INVALID_PARAMETER', 'reason'],
   ])('when the params are %j, then %i %s naming %s and nothing changes', async (params, status, code, field) => {
     await register();
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await hook({ method: 'updatePauseStatusForCLI', ...params });
     expect(r.status).toBe(status);
     expect(r.body).toMatchObject({ cli_pause_update: false, error: { code, field } });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a reason is given, then it is kept while paused and a new reason splits the break', async () => {
@@ -188,12 +188,12 @@ describe('per-agent change limit', () => {
     // Asking for the current state is not a change and does not use up the limit.
     expect((await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true })).status).toBe(200);
     expect((await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: false })).status).toBe(200);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await hook({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true });
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toMatch(/^\d+$/);
     expect(r.body).toMatchObject({ cli_pause_update: false, error: { code: 'RATE_LIMITED' } });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     expect((await hook({ method: 'getPauseStatusForCLI', cli: CLI })).body.pause).toBe(false);
     // Another agent has its own budget.
     expect((await hook({ method: 'updatePauseStatusForCLI', cli: '9879964806', pause: true })).status).toBe(200);

@@ -25,7 +25,7 @@ describe('securityID at rest (7.4)', () => {
   it('when a client is registered, then the database holds only the SHA-256 of its securityID and createOutbound still authenticates', async () => {
     t = buildTestApp();
     await registerClient(t);
-    const rows = t.db.prepare('SELECT * FROM outbound_clients').all() as Record<string, unknown>[];
+    const rows = await t.query('SELECT * FROM outbound_clients');
     expect(rows).toHaveLength(1);
     const dump = JSON.stringify(rows);
     expect(dump).not.toContain(SECURITY_ID);

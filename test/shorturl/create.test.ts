@@ -100,23 +100,23 @@ describe('tokens and limits (3, 1.4)', () => {
   for (const bad of ['wrongtoken', 'abcd123', 'abcd12345', 'ABCD1234']) {
     it(`when custToken is "${bad}", then 401 UNAUTHORIZED and nothing is stored`, async () => {
       t = buildTestApp();
-      const before = tableCounts(t.db);
+      const before = await tableCounts(t);
       const r = await request(t.http).post(CREATE).send({ custToken: bad, longUrl: 'https://example.com/' });
       expect(r.status).toBe(401);
       expect(r.body).toMatchObject({ shortUrl: null, error: { code: 'UNAUTHORIZED' } });
-      expect(tableCounts(t.db)).toEqual(before);
+      expect(await tableCounts(t)).toEqual(before);
     });
   }
 
   it('when a token passes SHORTURL_CREATES_PER_MINUTE, then 429 with Retry-After, nothing stored, other tokens unaffected', async () => {
     t = buildTestApp({ SHORTURL_CREATES_PER_MINUTE: '3', SHORTURL_TOKENS: 'abcd1234,other999' });
     for (let i = 0; i < 3; i++) expect((await create({ longUrl: `https://example.com/${i}` })).status).toBe(200);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await create({ longUrl: 'https://example.com/4' });
     expect(r.status).toBe(429);
     expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(r.body).toMatchObject({ shortUrl: null, error: { code: 'RATE_LIMITED' } });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     expect((await request(t.http).post(CREATE).send({ custToken: 'other999', longUrl: 'https://example.com/4' })).status).toBe(200);
   });
 
@@ -181,11 +181,11 @@ describe('long URL safety (3)', () => {
   for (const [what, longUrl] of rejected) {
     it(`when longUrl has ${what}, then 400 INVALID_PARAMETER on longUrl and nothing is stored`, async () => {
       t = buildTestApp({ SHORTURL_TOKENS: 'abcd1234,brand5678=https://s.example.in' });
-      const before = tableCounts(t.db);
+      const before = await tableCounts(t);
       const r = await create({ longUrl });
       expect(r.status).toBe(400);
       expect(r.body).toMatchObject({ shortUrl: null, error: { code: 'INVALID_PARAMETER', field: 'longUrl' } });
-      expect(tableCounts(t.db)).toEqual(before);
+      expect(await tableCounts(t)).toEqual(before);
     });
   }
 
@@ -237,7 +237,7 @@ describe('custom slugs (3)', () => {
   it('when a slug is taken, then 409 SLUG_TAKEN, also for the same token and URL, and nothing changes', async () => {
     t = buildTestApp({ SHORTURL_TOKENS: 'abcd1234,other999' });
     expect((await create({ longUrl: 'https://example.com/a', customSlug: 'promo' })).status).toBe(200);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     for (const body of [
       { custToken: TOKEN, longUrl: 'https://example.com/a', customSlug: 'promo' },
       { custToken: 'other999', longUrl: 'https://example.com/b', customSlug: 'promo' },
@@ -246,7 +246,7 @@ describe('custom slugs (3)', () => {
       expect(r.status).toBe(409);
       expect(r.body).toMatchObject({ shortUrl: null, error: { code: 'SLUG_TAKEN', field: 'customSlug' } });
     }
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when two requests race for one slug, then exactly one gets it and the other 409', async () => {

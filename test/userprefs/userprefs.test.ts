@@ -170,11 +170,11 @@ describe('updateUserPreferences: bad input changes nothing (2.5, 1.2, 1.5)', () 
   for (const [what, body, code, field] of cases) {
     it(`when ${what}, then 400 ${code} on ${field} with updated false and nothing stored`, async () => {
       await update({ key: { keep: 'me' } });
-      const before = tableCounts(t.db);
+      const before = await tableCounts(t);
       const r = await request(t.http).post(HOOK).send(body);
       expect(r.status).toBe(400);
       expect(r.body).toMatchObject({ updated: false, error: { code, field } });
-      expect(tableCounts(t.db)).toEqual(before);
+      expect(await tableCounts(t)).toEqual(before);
       expect(rows()).toEqual([{ stage: 'test', account_id: 'acc-1', contact_number: '+919879964805', name: 'keep', value: 'me' }]);
     });
   }

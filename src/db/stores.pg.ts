@@ -1,0 +1,17 @@
+import type { PgPool } from './pg.js';
+import type { Stores } from './stores.js';
+import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
+
+/** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
+export function createPgStores(pool: PgPool): Stores {
+  return {
+    engine: 'postgres',
+    outbound: new PgOutboundStore(pool),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
