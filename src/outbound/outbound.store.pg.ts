@@ -65,6 +65,16 @@ export class PgOutboundStore implements OutboundStore {
     return r.rows[0] && toClient(r.rows[0]);
   }
 
+  async listClients(stage: Stage): Promise<OutboundClient[]> {
+    const r = await this.pool.query<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM outbound_clients WHERE stage = $1 ORDER BY client_id`, [stage]);
+    return r.rows.map(toClient);
+  }
+
+  async deleteClient(stage: Stage, clientID: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM outbound_clients WHERE stage = $1 AND client_id = $2', [stage, clientID]);
+    return r.rowCount === 1;
+  }
+
   async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number) {
     // One statement: xmax = 0 tells an inserted row from an updated one.
     const r = await this.pool.query<ClientRow & { inserted: boolean }>(

@@ -31,14 +31,14 @@ describe('JSON or XML sent as a form (8)', () => {
   it('when a JSON body comes with curl -d (form type), then 415 names Content-Type and nothing changes', async () => {
     t = buildTestApp();
     await request(t.http).put(`/admin/test/agents/${CLI}`).send({}).expect(201);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await request(t.http)
       .post('/centraloutboundwebhook-v1/test/')
       .type('form')
       .send(JSON.stringify({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true }));
     expect(r.status).toBe(415);
     expect(r.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('Content-Type: application/json') });
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     const xml = await request(t.http).post('/centraloutboundwebhook-v1/test/').type('form').send('<request><method>getPauseStatusForCLI</method></request>');
     expect(xml.status).toBe(415);
   });
@@ -65,14 +65,14 @@ describe('admin JSON bodies name only known fields (8)', () => {
   it('when a supervisor pause or a client PUT carries an unknown field, then 400 names it and nothing changes', async () => {
     t = buildTestApp();
     await request(t.http).put(`/admin/test/agents/${CLI}`).send({}).expect(201);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const p = await request(t.http).post(`/admin/test/agents/${CLI}/pause`).send({ pause: true, reasn: 'lunch' });
     expect(p.status).toBe(400);
     expect(p.body.error.field).toBe('reasn');
     const c = await request(t.http).put(`/admin/test/clients/${CLIENT_ID}`).send({ securityID: SECURITY_ID, flow: [FLOW_ID] });
     expect(c.status).toBe(400);
     expect(c.body.error.field).toBe('flow');
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when an import row has an unknown field, then that row is invalid and the others are imported', async () => {
