@@ -33,7 +33,7 @@ describe('issue 10 item 1: a captured signed URL replayed with a JSON or XML bod
     const sig = twilioSignature('tw-secret', BASE + path, []);
     // The captured request itself is served (Asha goes on break) ...
     expect((await supertest(t.http).get(path).set('X-Twilio-Signature', sig)).status).toBe(200);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const log = await events();
     // ... and then replayed, over and over, with an unsigned body that names Ravi and a fresh call id.
     for (let i = 0; i < 3; i++) {
@@ -51,18 +51,18 @@ describe('issue 10 item 1: a captured signed URL replayed with a JSON or XML bod
     expect((await supertest(t.http).post(path).set('X-Twilio-Signature', sig).type('json').send('{"From":')).status).toBe(403);
     expect((await agent(RAVI)).pause).toBe(false);
     expect(await events()).toEqual(log);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a signed Plivo V3 request is replayed with a JSON body, then 403 and nothing changes', async () => {
     await setup({ PLIVO_AUTH_TOKEN: 'pl-secret' });
     const path = `/ivr/test/inbound?dialect=plivo&CallUUID=u-captured&From=919879964805`;
     const headers = { 'X-Plivo-Signature-V3': plivoSignatureV3('pl-secret', 'POST', BASE + path, [], 'n1'), 'X-Plivo-Signature-V3-Nonce': 'n1' };
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await supertest(t.http).post(path).set(headers).type('json').send({ From: '919879964806', CallUUID: 'fresh' });
     expect(r.status).toBe(403);
     expect((await agent(RAVI)).pause).toBe(false);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a signed form carries look-alike names (CallFrom, from, cli), then only the platform’s own From counts', async () => {
@@ -87,7 +87,7 @@ describe('issue 10 item 2: signed parameters re-split so the call id disappears'
     const resplit: [string, string][] = [['C', 'allSidCA77'], ['From', ASHA]];
     // The attack works on the signature: the re-cut parameters sign to the same value.
     expect(twilioSignature('tw-secret', BASE + path, resplit)).toBe(sig);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const log = await events();
     for (let i = 0; i < 3; i++) {
       const r = await supertest(t.http).post(path).set('X-Twilio-Signature', sig).type('form').send(new URLSearchParams(resplit).toString());
@@ -96,7 +96,7 @@ describe('issue 10 item 2: signed parameters re-split so the call id disappears'
     }
     expect(await events()).toEqual(log);
     expect((await agent(ASHA)).pause).toBe(true);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a Plivo request is re-split so CallUUID disappears, then 403', async () => {
@@ -104,10 +104,10 @@ describe('issue 10 item 2: signed parameters re-split so the call id disappears'
     const path = '/ivr/test/inbound?dialect=plivo';
     const resplit: [string, string][] = [['Call', 'UUIDu77'], ['From', '919879964805']];
     const headers = { 'X-Plivo-Signature-V3': plivoSignatureV3('pl-secret', 'POST', BASE + path, resplit, 'n'), 'X-Plivo-Signature-V3-Nonce': 'n' };
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await supertest(t.http).post(path).set(headers).type('form').send(new URLSearchParams(resplit).toString());
     expect(r.status).toBe(403);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 
   it('when a captured request is replayed exactly after its stored reply is pruned, then the call is too old: 403 and nothing changes', async () => {
@@ -161,13 +161,13 @@ describe('issue 10 item 3: the signed URL built from the Host header', () => {
     const path = '/ivr/test/inbound';
     const form: [string, string][] = [['CallSid', 'CAother'], ['From', ASHA]];
     const sig = twilioSignature('tw-secret', `https://other-deployment.example.net${path}`, form);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const r = await supertest(t.http)
       .post(path)
       .set({ Host: 'other-deployment.example.net', 'X-Twilio-Signature': sig, 'X-Forwarded-Proto': 'https' })
       .type('form')
       .send(new URLSearchParams(form).toString());
     expect(r.status).toBe(403);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 });

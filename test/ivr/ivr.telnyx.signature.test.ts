@@ -64,7 +64,7 @@ describe('signed Telnyx callbacks on /ivr', () => {
     await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha' }).expect(201);
     const now = Math.floor(t.clock.now() / 1000);
     const body = (sid: string) => new URLSearchParams({ CallSid: sid, From: '+919879964805', To: '+918047112233', CallStatus: 'ringing' }).toString();
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const stale = await supertest(t.http).post('/ivr/test/inbound').set(telnyxHeaders(body('v3:a'), now - 301)).type('form').send(body('v3:a'));
     expect(stale.status).toBe(403);
     expect(stale.text).toContain('5 minutes');
@@ -74,7 +74,7 @@ describe('signed Telnyx callbacks on /ivr', () => {
     expect(tampered.status).toBe(403);
     const unsigned = await supertest(t.http).post('/ivr/test/inbound').type('form').send(body('v3:e'));
     expect(unsigned.status).toBe(403);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
     const ok = await supertest(t.http).post('/ivr/test/inbound').set(telnyxHeaders(body('v3:ok'), now - 299)).type('form').send(body('v3:ok'));
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('now on break');
@@ -84,12 +84,12 @@ describe('signed Telnyx callbacks on /ivr', () => {
     t = buildTestApp({ TELNYX_PUBLIC_KEY, PAUSE_CHANGES_PER_MINUTE: '0' });
     await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha' }).expect(201);
     const now = Math.floor(t.clock.now() / 1000);
-    const before = tableCounts(t.db);
+    const before = await tableCounts(t);
     const noSid = new URLSearchParams({ From: '+919879964805' }).toString();
     expect((await supertest(t.http).post('/ivr/test/inbound').set(telnyxHeaders(noSid, now)).type('form').send(noSid)).status).toBe(403);
     // Telnyx signs the body alone: a CallSid in the query is not covered and does not count.
     const r = await supertest(t.http).post('/ivr/test/inbound?CallSid=v3:q').set(telnyxHeaders(noSid, now)).type('form').send(noSid);
     expect(r.status).toBe(403);
-    expect(tableCounts(t.db)).toEqual(before);
+    expect(await tableCounts(t)).toEqual(before);
   });
 });
