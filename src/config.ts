@@ -133,14 +133,16 @@ const tokenList = z.string().transform((v, ctx) => {
   return tokens;
 });
 
+/** `HH:MM-HH:MM`; unset means the India default 09:00-21:00 and `off` means no window (docs/http.md §9). */
 const callingWindow = z
   .string()
   .optional()
   .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return undefined;
+    if (v === undefined || v.trim() === '') v = DEFAULT_CALLING_WINDOW;
+    if (v.trim().toLowerCase() === 'off') return undefined;
     const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(v.trim());
     if (!m) {
-      ctx.addIssue({ code: 'custom', message: 'must look like 09:00-21:00' });
+      ctx.addIssue({ code: 'custom', message: 'must look like 09:00-21:00 or be off' });
       return z.NEVER;
     }
     const start = Number(m[1]) * 60 + Number(m[2]);
@@ -150,6 +152,24 @@ const callingWindow = z
       return z.NEVER;
     }
     return { startMinute: start, endMinute: end };
+  });
+
+export const DEFAULT_CALLING_WINDOW = '09:00-21:00';
+
+/** Comma-separated `YYYY-MM-DD` days on which no outbound call goes out (in CALLING_TZ). */
+const holidays = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const days = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const d of days) {
+      const ok = /^\d{4}-\d{2}-\d{2}$/.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: `"${d.slice(0, 20)}" is not a YYYY-MM-DD date` });
+        return z.NEVER;
+      }
+    }
+    return Object.freeze([...new Set(days)]);
   });
 
 const timeZone = z.string().refine((tz) => {
@@ -224,6 +244,19 @@ export const configSchema = z.object({
   DIALER_MAX_ATTEMPTS: int(1, 20).prefault("5"),
   CALLING_WINDOW: callingWindow,
   CALLING_TZ: timeZone.prefault('Asia/Kolkata'),
+  CALLING_HOLIDAYS: holidays,
+  // Outbound on real platforms (docs/http.md §9). DIALER defaults to http with DIALER_URL, else record.
+  DIALER: z.enum(['record', 'http', 'twilio', 'plivo', 'exotel']).optional(),
+  TWILIO_ACCOUNT_SID: optionalString.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits').optional()),
+  TWILIO_API_URL: optionalUrl(['http:', 'https:']),
+  PLIVO_AUTH_ID: optionalString,
+  PLIVO_API_URL: optionalUrl(['http:', 'https:']),
+  EXOTEL_ACCOUNT_SID: optionalString,
+  EXOTEL_API_KEY: optionalString,
+  EXOTEL_API_TOKEN: optionalString,
+  EXOTEL_API_URL: optionalUrl(['http:', 'https:']),
+  OUTBOUND_RETRIES: int(0, 10).prefault('2'),
+  OUTBOUND_RETRY_MINUTES: int(1, 24 * 60).prefault('10'),
 
   /** Unset: PUBLIC_BASE_URL, else http://localhost:{PORT} (docs/http.md §8.1). */
   SHORTURL_BASE_URL: optionalUrl(['http:', 'https:']),
@@ -231,7 +264,12 @@ export const configSchema = z.object({
   SHORTURL_REDIRECT_STATUS: z.enum(['301', '302']).prefault('302').transform(Number),
 });
 
-export type Config = Readonly<Omit<z.output<typeof configSchema>, 'SHORTURL_BASE_URL'> & { SHORTURL_BASE_URL: string }>;
+export type DialerName = 'record' | 'http' | 'twilio' | 'plivo' | 'exotel';
+
+/** DIALER is always resolved (docs/http.md §9): http with DIALER_URL, else record. */
+export type Config = Readonly<
+  Omit<z.output<typeof configSchema>, 'SHORTURL_BASE_URL' | 'DIALER'> & { SHORTURL_BASE_URL: string; DIALER: DialerName }
+>;
 
 export class ConfigError extends Error {}
 
@@ -262,7 +300,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cfg.EVENTS_WEBHOOK_URL && !cfg.EVENTS_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: EVENTS_WEBHOOK_SECRET is required when EVENTS_WEBHOOK_URL is set');
   }
-  return Object.freeze({ ...cfg, SHORTURL_BASE_URL: cfg.SHORTURL_BASE_URL ?? cfg.PUBLIC_BASE_URL ?? `http://localhost:${cfg.PORT}` });
+  const dialer = cfg.DIALER ?? (cfg.DIALER_URL ? 'http' : 'record');
+  const needs: Record<string, string[]> = {
+    record: [],
+    http: ['DIALER_URL'],
+    twilio: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL'],
+    plivo: ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PUBLIC_BASE_URL'],
+    exotel: ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_API_TOKEN', 'PUBLIC_BASE_URL'],
+  };
+  const lacking = needs[dialer]!.filter((k) => cfg[k as keyof typeof cfg] === undefined);
+  if (lacking.length > 0) throw new ConfigError(`Invalid configuration: DIALER=${dialer} needs ${lacking.join(', ')}`);
+  return Object.freeze({ ...cfg, DIALER: dialer, SHORTURL_BASE_URL: cfg.SHORTURL_BASE_URL ?? cfg.PUBLIC_BASE_URL ?? `http://localhost:${cfg.PORT}` });
 }
 
 /** Config for tests and tools: defaults plus overrides given as environment strings. */

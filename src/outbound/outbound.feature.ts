@@ -2,8 +2,8 @@ import type { AppDeps } from '../deps.js';
 import type { Feature } from '../webhook/registry.js';
 import { CallingWindow } from './callingWindow.js';
 import { clientsRoutes } from './clients.routes.js';
-import { RecordingDialer, type Dialer } from './dialer.js';
-import { HttpDialer } from './httpDialer.js';
+import { RecordingDialer } from './dialer.js';
+import { prodDialer } from './dialers.js';
 import { outboundMethods } from './outbound.methods.js';
 import { OutboundService } from './outbound.service.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
@@ -20,10 +20,10 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
   const store = deps.stores.outbound;
   const window = CallingWindow.fromConfig(config);
   const recording = new RecordingDialer(logger);
-  const prodDialer: Dialer = config.DIALER_URL ? new HttpDialer(config.DIALER_URL, config.DIALER_TIMEOUT_MS) : recording;
+  const prod = config.DIALER === 'record' ? recording : prodDialer(config, logger);
   // A real platform gets a bounded number of concurrent calls; the recording dialer drains fast.
-  const maxInFlight = config.DIALER_URL ? HTTP_MAX_IN_FLIGHT : RECORDING_MAX_IN_FLIGHT;
-  const scheduler = new OutboundScheduler(deps, store, { prod: prodDialer, test: recording }, window, { maxInFlight, ...opts });
+  const maxInFlight = config.DIALER === 'record' ? RECORDING_MAX_IN_FLIGHT : HTTP_MAX_IN_FLIGHT;
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, ...opts });
   const service = new OutboundService(deps, store, window, () => scheduler.wake());
   return {
     name: 'outbound',

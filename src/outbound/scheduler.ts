@@ -169,6 +169,8 @@ export class OutboundScheduler {
         number: c.number,
         attempt: c.attempts,
         idempotencyKey: c.idempotencyKey,
+        keys: {},
+        category: 'transactional',
       }, this.interrupt.signal);
     } catch (e) {
       return { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { configFrom } from '../../src/config.js';
 import { CallingWindow } from '../../src/outbound/callingWindow.js';
 import { backoffDelay } from '../../src/outbound/scheduler.js';
 
@@ -41,6 +42,54 @@ describe('CallingWindow', () => {
     expect(night.isOpen(at('2026-01-15T20:00:00.000Z'))).toBe(true); // 01:30
     expect(night.isOpen(at('2026-01-15T06:00:00.000Z'))).toBe(false); // 11:30
     expect(iso(night.nextOpening(at('2026-01-15T06:00:00.000Z')))).toBe('2026-01-15T15:30:00.000Z');
+  });
+});
+
+describe('CallingWindow: India defaults and holidays (docs/http.md §9)', () => {
+  it('when CALLING_WINDOW is unset, then the window is 09:00-21:00 Asia/Kolkata; off turns it off', () => {
+    const w = CallingWindow.fromConfig(configFrom())!;
+    expect(w.isOpen(at('2026-01-15T03:29:59.000Z'))).toBe(false); // 08:59:59 IST
+    expect(w.isOpen(at('2026-01-15T03:30:00.000Z'))).toBe(true); // 09:00 IST
+    expect(w.isOpen(at('2026-01-15T15:30:00.000Z'))).toBe(false); // 21:00 IST
+    expect(CallingWindow.fromConfig(configFrom({ CALLING_WINDOW: 'off' }))).toBeUndefined();
+    expect(CallingWindow.fromConfig(configFrom({ CALLING_WINDOW: 'OFF' }))).toBeUndefined();
+  });
+
+  it('when a day is a holiday, then it is closed all day and the next opening is the first working day', () => {
+    const w = new CallingWindow(9 * 60, 21 * 60, 'Asia/Kolkata', ['2026-01-26', '2026-01-27']);
+    expect(w.isOpen(at('2026-01-26T06:00:00.000Z'))).toBe(false); // Republic Day, 11:30 IST
+    // Sunday 25 January 20:59 IST is still open; at 21:00 the next opening skips both holidays.
+    expect(w.isOpen(at('2026-01-25T15:29:00.000Z'))).toBe(true);
+    expect(iso(w.nextOpening(at('2026-01-25T15:30:00.000Z')))).toBe('2026-01-28T03:30:00.000Z');
+    expect(iso(w.nextOpening(at('2026-01-26T00:00:00.000Z')))).toBe('2026-01-28T03:30:00.000Z');
+  });
+
+  it('when only holidays are set with the window off, then holidays are still closed and other days open all day', () => {
+    const w = CallingWindow.fromConfig(configFrom({ CALLING_WINDOW: 'off', CALLING_HOLIDAYS: '2026-08-15' }))!;
+    expect(w.isOpen(at('2026-08-14T17:00:00.000Z'))).toBe(true); // 14 August 22:30 IST
+    expect(w.isOpen(at('2026-08-14T20:00:00.000Z'))).toBe(false); // 15 August 01:30 IST
+    expect(iso(w.nextOpening(at('2026-08-14T19:00:00.000Z')))).toBe('2026-08-15T18:30:00.000Z');
+  });
+
+  it('when CALLING_HOLIDAYS has a bad date, then the configuration is refused naming it', () => {
+    expect(() => configFrom({ CALLING_HOLIDAYS: '2026-02-30' })).toThrow(/CALLING_HOLIDAYS "2026-02-30" is not a YYYY-MM-DD date/);
+    expect(() => configFrom({ CALLING_WINDOW: 'sometimes' })).toThrow(/CALLING_WINDOW must look like 09:00-21:00 or be off/);
+  });
+});
+
+describe('DIALER settings (docs/http.md §9)', () => {
+  it('when DIALER names a platform without its credentials, then the configuration names what is missing', () => {
+    expect(() => configFrom({ DIALER: 'twilio' })).toThrow('DIALER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL');
+    expect(() => configFrom({ DIALER: 'plivo', PLIVO_AUTH_ID: 'MA1', PUBLIC_BASE_URL: 'https://c.example.com' })).toThrow('DIALER=plivo needs PLIVO_AUTH_TOKEN');
+    expect(() => configFrom({ DIALER: 'exotel' })).toThrow('EXOTEL_ACCOUNT_SID, EXOTEL_API_KEY, EXOTEL_API_TOKEN, PUBLIC_BASE_URL');
+    expect(() => configFrom({ DIALER: 'http' })).toThrow('DIALER=http needs DIALER_URL');
+    expect(() => configFrom({ TWILIO_ACCOUNT_SID: 'XX123' })).toThrow(/TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits/);
+  });
+
+  it('when DIALER is unset, then it is http with DIALER_URL and record without', () => {
+    expect(configFrom().DIALER).toBe('record');
+    expect(configFrom({ DIALER_URL: 'https://dialer.example.com/dial' }).DIALER).toBe('http');
+    expect(configFrom({ DIALER: 'record', DIALER_URL: 'https://dialer.example.com/dial' }).DIALER).toBe('record');
   });
 });
 

@@ -25,6 +25,8 @@ const REQUEST: DialRequest = {
   number: '+919879964805',
   attempt: 1,
   idempotencyKey: 'req1-0',
+  keys: { city: 'Pune' },
+  category: 'transactional',
 };
 
 describe('HttpDialer against a real HTTP server', () => {

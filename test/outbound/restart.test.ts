@@ -68,7 +68,8 @@ async function call(svc: Service, method: string, path: string, body: unknown) {
 async function setUp(env: Record<string, string>, contacts: number) {
   const dir = mkdtempSync(join(tmpdir(), 'cw-restart-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const fullEnv = { DATABASE_PATH: join(dir, 'central.db'), ...env };
+  // Real time: the prod calling window (docs/http.md §9) would park the calls outside 09:00-21:00 IST.
+  const fullEnv = { DATABASE_PATH: join(dir, 'central.db'), CALLING_WINDOW: 'off', ...env };
   const svc = await startService(fullEnv);
   const put = await call(svc, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID] });
   expect(put.status).toBe(201);
