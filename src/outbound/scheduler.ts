@@ -183,6 +183,10 @@ export class OutboundScheduler {
     if (outcome.kind === 'dispatched') {
       this.pending.push({ kind: 'dispatched', contact: c, at: now });
       outboundDispatches.inc({ stage: c.stage, result: 'dispatched' });
+    } else if (outcome.kind === 'throttled') {
+      // The platform's "too many requests" is not a failed attempt: wait for its Retry-After (docs/http.md §9).
+      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + outcome.retryAfterMs });
+      outboundDispatches.inc({ stage: c.stage, result: 'retry' });
     } else if (outcome.kind === 'retry' && c.attempts < this.deps.config.DIALER_MAX_ATTEMPTS) {
       this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + backoffDelay(c.attempts, this.random) });
       outboundDispatches.inc({ stage: c.stage, result: 'retry' });
