@@ -9,6 +9,8 @@ import { errorHandler, handle, send } from './http/respond.js';
 import { route } from './http/routing.js';
 import { centralWebhookRouter } from './webhook/central.routes.js';
 import { createFeatures } from './features.js';
+import { createSessions } from './admin/session.js';
+import { loginRoutes } from './admin/login.routes.js';
 import type { Feature } from './webhook/registry.js';
 
 /** Paths behind the IP allowlist and the per-IP rate limit (docs/http.md §1.4). */
@@ -35,6 +37,12 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.set('etag', false);
 
   app.use(requestLog(logger, metrics));
+  // While stopping, every reply closes its connection, so no browser keeps a socket to this process (docs/http.md §8.3).
+  let stopping = false;
+  app.use((_req, res, next) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    next();
+  });
   // Host (DNS rebinding) and Origin (CSRF) before anything else; /healthz is exempt (docs/http.md §7.3).
   app.use(hostAndOrigin(config));
 
@@ -52,7 +60,12 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.use(httpsOnly(config));
   const perIp = perIpRateLimit(config);
   for (const prefix of GUARDED_PREFIXES) app.use(prefix, perIp);
-  app.use('/admin', adminGuard(config));
+  // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
+  const sessions = createSessions(config, deps.clock);
+  const login = express.Router({ caseSensitive: true });
+  loginRoutes(login, config, sessions);
+  app.use(login);
+  app.use('/admin', adminGuard(config, sessions));
 
   route(app as unknown as express.Router, '/metrics', {
     get: handle(async (_req, res) => {
@@ -82,6 +95,7 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
       for (const f of features) f.start?.();
     },
     closing() {
+      stopping = true;
       for (const f of features) f.closing?.();
     },
     async stop() {

@@ -94,11 +94,15 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
-  // Stop accepting; let requests in flight finish; drop idle keep-alive sockets; end SSE streams.
+  // Stop accepting; end SSE streams (their sockets close); let requests in flight finish, each
+  // reply closing its connection; keep dropping keep-alive sockets that fall idle meanwhile
+  // (docs/http.md §8.3).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
   app.closing();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   await closed;
+  clearInterval(sweep);
   await app.stop();
   await stores.close();
   instanceLock.release();

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { EventBus, PauseChangeEvent } from '../events/bus.js';
+import { AppError } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import type { LimitFor } from './report.js';
 
@@ -8,8 +9,10 @@ import type { LimitFor } from './report.js';
  * as `event: pauseChange` with the bus event plus the limit of the new break. Writing never
  * blocks the change: a client that stops reading (more than MAX_BUFFERED bytes unsent) is cut
  * off and reconnects by itself. A comment every HEARTBEAT_MS keeps proxies from closing idle
- * streams. `closeAll()` ends every stream when the server stops accepting, so shutdown is not held
- * up by open boards.
+ * streams. `closeAll()` ends every stream when the server stops accepting and closes its socket,
+ * so shutdown is not held up by open boards and a reconnecting browser cannot come back over a
+ * kept-alive connection to the stopping process; from then on a new stream is refused with 503
+ * (docs/http.md §8.3).
  */
 
 const HEARTBEAT_MS = 15_000;
@@ -20,7 +23,8 @@ export interface PauseChangeMessage extends PauseChangeEvent {
 }
 
 export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
-  const clients = new Set<{ stage: Stage; res: Response }>();
+  const clients = new Set<{ stage: Stage; req: Request; res: Response }>();
+  let closing = false;
 
   const onChange = (e: PauseChangeEvent) => {
     if (clients.size === 0) return;
@@ -40,6 +44,7 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
   return {
     /** Serve one stream until the client goes away. */
     open(req: Request, res: Response, stage: Stage): void {
+      if (closing) throw new AppError('UNAVAILABLE', 'the service is restarting; try again shortly', undefined, {}, { 'Retry-After': '2', Connection: 'close' });
       res.status(200).set({
         'Content-Type': 'text/event-stream; charset=utf-8',
         'Cache-Control': 'no-cache, no-transform',
@@ -53,7 +58,7 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
       res.flushHeaders();
       // Reconnect after 2 s if the stream drops; the comment tells the browser the stream is live.
       res.write('retry: 2000\n: connected\n\n');
-      const client = { stage, res };
+      const client = { stage, req, res };
       if (clients.size === 0) bus.on('pauseChange', onChange);
       clients.add(client);
       const heartbeat = setInterval(() => write(res, ': ping\n\n'), HEARTBEAT_MS);
@@ -67,7 +72,10 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
       res.on('close', done);
     },
     closeAll(): void {
-      for (const c of [...clients]) c.res.end();
+      closing = true;
+      for (const c of [...clients]) {
+        c.res.end(() => c.req.socket.destroy());
+      }
     },
   };
 }

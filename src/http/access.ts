@@ -5,6 +5,7 @@ import { AppError } from './errors.js';
 import { createLimiter, rejection } from './limits.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import type { Sessions } from '../admin/session.js';
 
 /**
  * Who is calling (docs/http.md §1.4, §6, §7.2). `clientOf()` is the one decision every guard
@@ -167,9 +168,15 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Admin API: a bearer token when ADMIN_TOKEN is set, otherwise local callers only (docs/http.md §7.2). */
-export function adminGuard(config: Config) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Admin API: when ADMIN_TOKEN is set, a bearer token or a session cookie (docs/http.md §8.2);
+ * ADMIN_TOKEN grants everything, BOARD_TOKEN only GET/HEAD. Without ADMIN_TOKEN, local callers only (docs/http.md §7.2).
+ */
+export function adminGuard(config: Config, sessions: Sessions) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    res.locals.loginEnabled = config.ADMIN_TOKEN !== undefined;
     if (config.ADMIN_TOKEN === undefined) {
       if (clientOf(req).local) return next();
       return next(
@@ -177,7 +184,12 @@ export function adminGuard(config: Config) {
       );
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (m && secretsEqual(m[1]!, config.ADMIN_TOKEN)) return next();
+    const role = m ? sessions.roleOfToken(m[1]!) : sessions.roleOf(req);
+    if (role === 'admin') return next();
+    if (role === 'board') {
+      if (READ_METHODS.has(req.method)) return next();
+      return next(new AppError('FORBIDDEN', 'this login is read-only (BOARD_TOKEN); changes need ADMIN_TOKEN'));
+    }
     next(new AppError('UNAUTHORIZED', 'a valid Authorization: Bearer token is required', undefined, {}, { 'WWW-Authenticate': 'Bearer' }));
   };
 }

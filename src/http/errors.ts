@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   MISDIRECTED_REQUEST: 421,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

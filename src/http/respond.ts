@@ -3,6 +3,7 @@ import { AppError } from './errors.js';
 import { queryPairs } from './query.js';
 import { renderXml, renderXmlList } from '../xml/render.js';
 import type { Logger } from '../observability/logger.js';
+import { prefersHtml, safeNext, sendErrorPage, sendLoginPage } from './htmlPages.js';
 
 /**
  * The one responder every route uses: decides JSON or XML once (docs/http.md §1.3), renders, and
@@ -21,6 +22,8 @@ declare global {
       webhookMethod?: string;
       /** The error code of a failed request, for the request log line. */
       errorCode?: string;
+      /** Whether /admin/login can sign anyone in (ADMIN_TOKEN is set); for the 401 login page. */
+      loginEnabled?: boolean;
       /** Force the reply format (the IVR always answers XML). */
       format?: 'json' | 'xml';
     }
@@ -63,9 +66,29 @@ export function sendList(req: Request, res: Response, status: number, items: unk
   else res.json(items);
 }
 
+/**
+ * Browsers get HTML error pages on /admin/* and for short links (docs/http.md §8.2): the admin
+ * pages, an expired link (410), and the app's 404 for a GET, which is also what an unknown short
+ * code gets. Everyone else keeps the JSON/XML envelope.
+ */
+function wantsErrorPage(req: Request, res: Response, err: AppError): boolean {
+  if (res.locals.format || !prefersHtml(req)) return false;
+  const path = req.originalUrl.split('?')[0]!;
+  if (path === '/admin' || path.startsWith('/admin/')) return true;
+  if (res.locals.route === '/:code') return true;
+  return err.code === 'NOT_FOUND' && (req.method === 'GET' || req.method === 'HEAD') && res.locals.route === undefined;
+}
+
 export function sendError(req: Request, res: Response, err: AppError): void {
   res.locals.errorCode = err.code;
   for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  if (wantsErrorPage(req, res, err)) {
+    if (err.status === 401) {
+      const next = req.method === 'GET' ? safeNext(req.originalUrl) : undefined;
+      return sendLoginPage(res, { status: 401, next, enabled: res.locals.loginEnabled ?? false });
+    }
+    return sendErrorPage(res, err.status, err.code, err.message);
+  }
   send(req, res, err.status, { ...(res.locals.failure ?? {}), error: err.toBody() });
 }
 

@@ -235,7 +235,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     const reason = req.pause === false ? null : checkReason(req.reason);
     const before = requireAgent(req.stage, req.cli);
     // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
-    if (limiter && (req.source === 'ivr' || req.source === 'webhook') && nextState(before, req.pause, reason)) {
+    if (limiter && req.source !== 'admin' && nextState(before, req.pause, reason)) {
       try {
         await limiter.consume(`${req.stage}:${req.cli}`);
       } catch (r) {
