@@ -121,6 +121,13 @@ describe('sign-in (8)', () => {
     expect(sessionCookie(r)).toMatch(/^cw_session=; Path=\/admin; Max-Age=0; HttpOnly; SameSite=Strict/);
     expect((await request(t.http).post('/admin/logout')).status).toBe(204);
   });
+
+  it('when the login form is posted from another site, then 403 and no cookie', async () => {
+    t = withTokens();
+    const r = await request(t.http).post('/admin/login').set('Origin', 'https://evil.example.com').type('form').send(`token=${ADMIN}`);
+    expect(r.status).toBe(403);
+    expect(r.headers['set-cookie']).toBeUndefined();
+  });
 });
 
 describe('HTML pages for browsers (8)', () => {
