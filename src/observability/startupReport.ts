@@ -20,7 +20,7 @@ export interface ListeningFields {
 
 /** The name of the dialer `prod` uses; `test` always records. */
 export function prodDialerName(config: Config): string {
-  return config.DIALER_URL ? 'http' : 'record';
+  return config.DIALER;
 }
 
 export function listeningFields(config: Config, url: string): ListeningFields {
