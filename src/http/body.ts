@@ -1,6 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from './errors.js';
+import { parseJson } from './json.js';
 import { decodeXmlBytes, parseXml, xmlToParams, type XmlObject } from '../xml/parse.js';
 
 /**
@@ -85,12 +86,7 @@ export function decodeBody(req: Request, bytes: Buffer | undefined, allowCsv = f
   const text = decodeText(bytes, kind);
   switch (kind) {
     case 'json': {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new AppError('INVALID_JSON', 'body is not valid JSON');
-      }
+      const json = parseJson(text, 'body');
       const fields = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
       return { kind, fields, json };
     }

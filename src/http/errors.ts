@@ -35,19 +35,39 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
+/** docs/http.md §7.4: an error message is at most 300 characters and quotes at most 64 of the input. */
+export const MAX_MESSAGE_CHARS = 300;
+export const MAX_QUOTE_CHARS = 64;
+
+/** `text` cut to at most `max` code points, ending in `…` when cut (linear only in `max`). */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = [...text.slice(0, max * 2)];
+  if (head.length <= max && text.length <= max * 2) return text;
+  return `${head.slice(0, max - 1).join('')}…`;
+}
+
+/** Input text quoted in a message or named as `field`: at most MAX_QUOTE_CHARS code points. */
+export const quote = (input: string): string => cut(input, MAX_QUOTE_CHARS);
+
+const boundedMessage = (message: string): string => cut(message, MAX_MESSAGE_CHARS);
+
 export class AppError extends Error {
   readonly status: number;
+  /** The parameter at fault; a name from the input is quoted like message text. */
+  readonly field?: string;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly field?: string,
+    field?: string,
     /** Extra members of the `error` object, e.g. `invalid` numbers. */
     readonly extra: Record<string, unknown> = {},
     /** Response headers such as Retry-After or Allow. */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(boundedMessage(message));
     this.status = ERROR_STATUS[code];
+    if (field !== undefined) this.field = quote(field);
   }
 
   toBody(): ErrorBody {

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { invalid, missing } from './errors.js';
+import { invalid, missing, quote } from './errors.js';
 import { normalizePhone } from '../phone.js';
 import { queryPairs } from './query.js';
 
@@ -131,7 +131,7 @@ export class Params {
   userKeys(): Map<string, unknown> {
     const out = new Map<string, unknown>();
     for (const [id, slot] of this.keys) {
-      if (slot.count > 1) throw invalid(slot.name, `${slot.name} was given more than once`);
+      if (slot.count > 1) throw invalid(slot.name, `${quote(slot.name)} was given more than once`);
       out.set(id, slot.value);
     }
     return out;

@@ -100,6 +100,8 @@ export function errorHandler(logger: Logger) {
       return;
     }
     if (err instanceof AppError) return sendError(req, res, err);
+    // Express's router fails to decode a malformed percent-encoded path parameter (docs/http.md §7.4).
+    if (err instanceof URIError) return sendError(req, res, new AppError('INVALID_PARAMETER', 'the path has malformed percent-encoding'));
     // Never log a stack or a message (it may carry SQL text or user data): type and code only.
     const e = err as { name?: string; code?: string };
     logger.error({ reqId: res.getHeader('x-request-id'), errType: e?.name, errCode: e?.code }, 'unhandled error');

@@ -1,4 +1,5 @@
-import { invalid, missing } from '../http/errors.js';
+import { invalid, missing, quote } from '../http/errors.js';
+import { jsonTooDeep } from '../http/json.js';
 import type { RequestInput } from '../http/body.js';
 import { ATTRIBUTE_PREFIX, TEXT_KEY, elementName, isXmlObject, textOf, type XmlValue } from '../xml/parse.js';
 import type { MappedDocument } from '../xml/paths.js';
@@ -55,11 +56,12 @@ function fromForm(fields: [string, string][]): PreviewRequest {
     return values[0]!;
   };
   const document = documentText(one('document'));
+  const text = one('mapping');
   let mapping: unknown;
   try {
-    mapping = JSON.parse(one('mapping'));
+    mapping = jsonTooDeep(text) ? undefined : JSON.parse(text);
   } catch {
-    throw invalid('mapping', 'mapping must be a JSON object of flow variable → path');
+    mapping = undefined;
   }
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
     throw invalid('mapping', 'mapping must be a JSON object of flow variable → path');
@@ -95,7 +97,7 @@ function xmlMapping(node: XmlValue): [string, unknown][] {
   if (!isXmlObject(node)) return [];
   const out = new Map<string, unknown>();
   const add = (variable: string, el: XmlValue) => {
-    if (out.has(variable)) throw invalid(variable, `${variable} is mapped more than once`);
+    if (out.has(variable)) throw invalid(variable, `${quote(variable)} is mapped more than once`);
     out.set(variable, textOf(el) ?? null);
   };
   for (const [key, value] of Object.entries(node)) {

@@ -1,4 +1,5 @@
-import { AppError, invalid } from '../http/errors.js';
+import { AppError, invalid, quote } from '../http/errors.js';
+import { parseJson } from '../http/json.js';
 import { parseXml } from '../xml/parse.js';
 import { parsePath, PathError, readPath, type MappedDocument, type PathSegment } from '../xml/paths.js';
 
@@ -27,26 +28,22 @@ export function parseDocument(text: string): MappedDocument {
       throw e;
     }
   }
-  try {
-    return { kind: 'json', root: JSON.parse(body) as unknown };
-  } catch {
-    throw new AppError(
-      'INVALID_JSON',
-      'document is not valid JSON (an XML document must start with "<")',
-      'document',
-    );
-  }
+  return { kind: 'json', root: parseJson(body, 'document (an XML document must start with "<")', 'document') };
 }
+
+/** docs/http.md §7.4: at most this many variables in one preview. */
+export const MAX_MAPPING_ENTRIES = 200;
 
 /** Check every path before reading any: a malformed one is a 400 naming its variable. */
 export function compileMapping(mapping: [string, unknown][]): [string, PathSegment[]][] {
+  if (mapping.length > MAX_MAPPING_ENTRIES) throw invalid('mapping', `mapping has more than ${MAX_MAPPING_ENTRIES} entries`);
   return mapping.map(([variable, path]) => {
     if (variable.trim() === '') throw invalid('mapping', 'a variable name in mapping is empty');
-    if (typeof path !== 'string') throw invalid(variable, `the path of ${variable} must be a string`);
+    if (typeof path !== 'string') throw invalid(variable, `the path of ${quote(variable)} must be a string`);
     try {
       return [variable, parsePath(path)];
     } catch (e) {
-      if (e instanceof PathError) throw invalid(variable, `the path of ${variable} is malformed: ${e.message}`);
+      if (e instanceof PathError) throw invalid(variable, `the path of ${quote(variable)} is malformed: ${e.message}`);
       throw e;
     }
   });

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { invalid } from '../http/errors.js';
+import { invalid, quote } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { KeyChanges, UserPrefsRepo, UserRef } from './userprefs.repo.js';
 
@@ -29,8 +29,8 @@ export class UserPrefsService {
   update(user: UserRef, inputs: KeyInput[]): KeyObject {
     const changes: KeyChanges = new Map();
     for (const { field, name, value } of inputs) {
-      if (!KEY_NAME.test(name)) throw invalid(field, `key name "${name.slice(0, 80)}" must be 1-64 characters of A-Z a-z 0-9 _ . -`);
-      if (changes.has(name)) throw invalid(field, `key ${name} was given more than once`);
+      if (!KEY_NAME.test(name)) throw invalid(field, `key name "${quote(name)}" must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+      if (changes.has(name)) throw invalid(field, `key ${quote(name)} was given more than once`);
       changes.set(name, toStoredValue(field, value));
     }
     const result = this.repo.apply(user, changes, this.clock.now(), MAX_KEYS_PER_USER);

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { AppError } from '../http/errors.js';
+import { AppError, quote } from '../http/errors.js';
 
 /**
  * Safe parsing of untrusted XML (see DESIGN.md, "Untrusted XML"): the caller has already
@@ -96,7 +96,7 @@ export function parseXml(text: string, opts: { text?: boolean } = {}): XmlObject
   }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    throw new AppError('INVALID_XML', `malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+    throw new AppError('INVALID_XML', `malformed XML at line ${valid.err.line}: ${quote(valid.err.msg)}`);
   }
   if (UNDEFINED_ENTITY.test(text.replace(CDATA_OR_COMMENT, ''))) {
     throw new AppError('INVALID_XML', 'XML refers to an undefined entity or has a bare &');

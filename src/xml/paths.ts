@@ -1,4 +1,5 @@
 import { ATTRIBUTE_PREFIX, TEXT_KEY, treeKey } from './parse.js';
+import { quote } from '../http/errors.js';
 
 /**
  * The mapping path engine (docs/http.md §5): one set of rules that reads a value out of an XML tree
@@ -67,22 +68,22 @@ export function parsePath(path: string): PathSegment[] {
 function parseSegment(part: string, last: boolean): PathSegment {
   if (part === '') throw new PathError('the path has an empty segment (two dots, or a dot at an end)');
   if (part.startsWith(ATTRIBUTE_PREFIX)) {
-    if (!last) throw new PathError(`"${part}": an attribute (@name) can only be the last segment`);
+    if (!last) throw new PathError(`"${quote(part)}": an attribute (@name) can only be the last segment`);
     const written = part.slice(1);
-    if (!validName(written)) throw new PathError(`"${part}" is not a valid attribute name; ${NAME_RULE}`);
+    if (!validName(written)) throw new PathError(`"${quote(part)}" is not a valid attribute name; ${NAME_RULE}`);
     return { name: localName(written), written, indexes: [], attribute: true };
   }
   const bracket = part.indexOf('[');
   const written = bracket === -1 ? part : part.slice(0, bracket);
-  if (!validName(written)) throw new PathError(`"${part}" is not a valid name; ${NAME_RULE}`);
+  if (!validName(written)) throw new PathError(`"${quote(part)}" is not a valid name; ${NAME_RULE}`);
   const indexes: number[] = [];
   let at = written.length;
   while (at < part.length) {
     INDEX.lastIndex = at;
     const m = INDEX.exec(part);
-    if (!m) throw new PathError(`"${part}": an index must be [n] with n a whole number from 0`);
+    if (!m) throw new PathError(`"${quote(part)}": an index must be [n] with n a whole number from 0`);
     const n = Number(m[1]);
-    if (n >= MAX_INDEX) throw new PathError(`"${part}": an index must be below ${MAX_INDEX}`);
+    if (n >= MAX_INDEX) throw new PathError(`"${quote(part)}": an index must be below ${MAX_INDEX}`);
     indexes.push(n);
     at = INDEX.lastIndex;
   }
@@ -134,23 +135,50 @@ function memberOf(kind: DocumentKind, node: Record<string, unknown>, seg: PathSe
   // JSON member names are free text: the name as written first, then by local name.
   const exact = own(node, seg.written);
   if (exact !== undefined) return exact;
-  for (const key of Object.keys(node)) if (localName(key) === seg.name) return node[key];
-  return undefined;
+  const key = byLocalName(node).get(seg.name);
+  return key === undefined ? undefined : node[key];
+}
+
+/*
+ * Lookups that would scan a node's members are answered from an index built once per node, so a
+ * preview costs the document's size plus the number of path segments, not their product
+ * (docs/http.md §7.4). The indexes live as long as the parsed document.
+ */
+const localNameIndex = new WeakMap<object, Map<string, string>>();
+const entryIndex = new WeakMap<object, Map<string, unknown>>();
+
+/** A JSON object's first member for each local name (`soap:Body` → `Body`). */
+function byLocalName(node: Record<string, unknown>): Map<string, string> {
+  let index = localNameIndex.get(node);
+  if (!index) {
+    index = new Map();
+    for (const key of Object.keys(node)) {
+      const name = localName(key);
+      if (!index.has(name)) index.set(name, key);
+    }
+    localNameIndex.set(node, index);
+  }
+  return index;
 }
 
 /**
  * This service's XML replies write a field whose name is not an XML name (a user key `2fa`) as
- * `<entry name="2fa">`; a path naming the field finds it there.
+ * `<entry name="2fa">`; a path naming the field finds it there (the first such entry).
  */
 function namedEntry(node: Record<string, unknown>, name: string): unknown {
-  const entries = own(node, 'entry');
-  for (const e of Array.isArray(entries) ? entries : [entries]) {
-    if (isObject(e) && own(e, `${ATTRIBUTE_PREFIX}name`) === name) {
-      const { [`${ATTRIBUTE_PREFIX}name`]: _name, ...rest } = e;
-      return Object.keys(rest).length === 0 ? '' : rest;
+  let index = entryIndex.get(node);
+  if (!index) {
+    index = new Map();
+    const entries = own(node, 'entry');
+    for (const e of Array.isArray(entries) ? entries : [entries]) {
+      const entryName = isObject(e) ? own(e, `${ATTRIBUTE_PREFIX}name`) : undefined;
+      if (typeof entryName !== 'string' || index.has(entryName)) continue;
+      const { [`${ATTRIBUTE_PREFIX}name`]: _name, ...rest } = e as Record<string, unknown>;
+      index.set(entryName, Object.keys(rest).length === 0 ? '' : rest);
     }
+    entryIndex.set(node, index);
   }
-  return undefined;
+  return index.get(name);
 }
 
 function attributeOf(kind: DocumentKind, node: Record<string, unknown>, seg: PathSegment): unknown {
