@@ -38,6 +38,8 @@ export interface ErrorBody {
 /** docs/http.md §7.4: an error message is at most 300 characters and quotes at most 64 of the input. */
 export const MAX_MESSAGE_CHARS = 300;
 export const MAX_QUOTE_CHARS = 64;
+/** A `field` names a parameter, which may itself be input (a user key `$user.key.NAME`, a mapping variable). */
+export const MAX_FIELD_CHARS = 128;
 
 /** `text` cut to at most `max` code points, ending in `…` when cut (linear only in `max`). */
 function cut(text: string, max: number): string {
@@ -47,14 +49,14 @@ function cut(text: string, max: number): string {
   return `${head.slice(0, max - 1).join('')}…`;
 }
 
-/** Input text quoted in a message or named as `field`: at most MAX_QUOTE_CHARS code points. */
+/** Input text quoted in a message: at most MAX_QUOTE_CHARS code points. */
 export const quote = (input: string): string => cut(input, MAX_QUOTE_CHARS);
 
 const boundedMessage = (message: string): string => cut(message, MAX_MESSAGE_CHARS);
 
 export class AppError extends Error {
   readonly status: number;
-  /** The parameter at fault; a name from the input is quoted like message text. */
+  /** The parameter at fault; at most MAX_FIELD_CHARS code points of it. */
   readonly field?: string;
   constructor(
     readonly code: ErrorCode,
@@ -67,7 +69,7 @@ export class AppError extends Error {
   ) {
     super(boundedMessage(message));
     this.status = ERROR_STATUS[code];
-    if (field !== undefined) this.field = quote(field);
+    if (field !== undefined) this.field = cut(field, MAX_FIELD_CHARS);
   }
 
   toBody(): ErrorBody {
