@@ -31,7 +31,7 @@ import {
  *                [--cpu-prof] [--soak <s>]`
  *
  * Starts the service (`node --import tsx src/server.ts`, temp database, every rate limit off,
- * LOG_LEVEL=warn), the bare Express echo and, per scenario, its same-work twin (bench/twins/) as
+ * LOG_LEVEL=info, its output discarded), the bare Express echo and, per scenario, its same-work twin (bench/twins/) as
  * child processes on free 127.0.0.1 ports. For each scenario: setup, a warm-up of each process,
  * then `rounds` pairs of runs (service, then its comparator, `duration` s each, autocannon at 64
  * connections) with each process's own CPU time read from /proc/<pid>/stat around every run; then
@@ -137,7 +137,8 @@ async function main(): Promise<number> {
     RATE_LIMIT_PER_IP: '0',
     PAUSE_CHANGES_PER_MINUTE: '0',
     SHORTURL_CREATES_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
+    // The default level: the request line is work the service does for every request in production.
+    LOG_LEVEL: 'info',
   };
   // Nothing the bench starts may talk to anything but loopback.
   for (const k of ['DIALER_URL', 'EVENTS_WEBHOOK_URL', 'ADMIN_TOKEN', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_IPS', 'TRUST_PROXY']) delete env[k];

@@ -21,12 +21,13 @@ export const REDACTED_KEYS = [
   'adminToken',
 ];
 
+const OPTIONS = { base: undefined, timestamp: pino.stdTimeFunctions.isoTime } as const;
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      ...OPTIONS,
       redact: {
         paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`), 'req.headers.authorization', 'headers.authorization'],
         censor: '[redacted]',
@@ -34,4 +35,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * A logger writing to the same stream at the same level, without the redaction list: for lines
+ * whose every key is fixed by the code that writes them and none is secret-named (the request
+ * line: reqId, method, route, status, durationMs, webhookMethod, code). Redaction matches keys,
+ * so for such a line it can censor nothing, yet its wildcard paths cost about 10 µs a line.
+ */
+export function withoutRedaction(logger: Logger): Logger {
+  const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  return pino({ level: logger.level, ...OPTIONS }, stream);
 }
