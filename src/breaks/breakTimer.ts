@@ -9,7 +9,7 @@ import { isOverLimit } from './report.js';
  * and with AUTO_RESUME=true the agent is made available again through the pause service with
  * source "auto". Exactly once, also across restarts and against a racing change: the change runs
  * only if, inside its transaction, the agent is still on the very break that was found (same
- * `since` and reason); otherwise it is abandoned. State lives in the database, so a restart's
+ * `since` and reason: the store's `onlyIf`); otherwise it is abandoned. State lives in the database, so a restart's
  * first sweep resumes breaks that ran out while the service was down.
  */
 
@@ -26,7 +26,7 @@ export function createBreakTimer(deps: AppDeps, breaks: BreaksService, pause: Pa
     let resumed = 0;
     const now = clock.now();
     const current = new Set<string>();
-    for (const a of breaks.repo.paused()) {
+    for (const a of await breaks.paused()) {
       if (!isOverLimit(a.since, a.reason, now, breaks.limitFor)) continue;
       const key = `${a.stage}:${a.cli}:${a.since}`;
       current.add(key);
@@ -36,16 +36,11 @@ export function createBreakTimer(deps: AppDeps, breaks: BreaksService, pause: Pa
       }
       if (!config.AUTO_RESUME) continue;
       try {
-        const outcome = await pause.changePauseWith(
+        const result = await pause.changePauseWith(
           { stage: a.stage, cli: a.cli, pause: false, source: 'auto' },
-          {
-            proceed: () => {
-              const now = pause.getAgent(a.stage, a.cli);
-              return now !== undefined && now.pause && now.since === a.since && now.reason === a.reason;
-            },
-          },
+          { onlyIf: (cur) => cur.pause && cur.since === a.since && cur.reason === a.reason },
         );
-        if (outcome?.changed) resumed++;
+        if (result.kind === 'applied' && result.changed) resumed++;
       } catch (e) {
         // Deleted meanwhile, or the per-agent limit: the next sweep looks again.
         if (!(e instanceof AppError)) logger.error({ errType: (e as Error)?.name, cli: a.cli }, 'auto-resume failed');

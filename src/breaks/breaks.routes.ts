@@ -33,7 +33,7 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
     router,
     '/admin/:stage/reports/breaks',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
         const params = Params.fromRequest(req, res);
         const format = (params.string('format') ?? '').trim().toLowerCase();
@@ -47,7 +47,7 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
           cli = normalizePhone(cliText, config.DEFAULT_REGION);
           if (!cli) throw invalid('cli', 'cli is not a valid phone number');
         }
-        const rows = service.report(stage, { from, to }, cli);
+        const rows = await service.report(stage, { from, to }, cli);
         if (cli && rows.length === 0) throw agentNotFound(cli);
         const wantsCsv = format === 'csv' || (format === '' && req.accepts(['application/json', 'text/csv']) === 'text/csv' && !!req.headers.accept?.includes('text/csv'));
         if (wantsCsv) {
@@ -71,7 +71,7 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
     router,
     '/admin/:stage/board',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
         const nonce = randomBytes(16).toString('base64');
         res.locals.route = '/admin/:stage/board';
@@ -83,7 +83,7 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
             'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
             'X-Content-Type-Options': 'nosniff',
           })
-          .send(renderBoard(service.board(stage), nonce));
+          .send(renderBoard(await service.board(stage), nonce));
       }),
     },
     stageGuard,
@@ -93,10 +93,10 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
     router,
     '/admin/:stage/board/data',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
         res.set('Cache-Control', 'no-store');
-        send(req, res, 200, { ...service.board(stage) });
+        send(req, res, 200, { ...(await service.board(stage)) });
       }),
     },
     stageGuard,
@@ -106,7 +106,7 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
     router,
     '/admin/:stage/events/stream',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
         res.locals.route = '/admin/:stage/events/stream';
         stream.open(req, res, stage);

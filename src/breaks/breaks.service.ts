@@ -1,7 +1,6 @@
 import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { ReasonDefinition } from '../ivr/ivr.catalog.js';
-import { createBreaksRepo } from './breaks.repo.js';
 import { clip, isOverLimit, summariseBreaks, type AgentBreakSummary, type LimitFor } from './report.js';
 
 /**
@@ -48,28 +47,30 @@ export function startOfDay(now: number, timeZone: string): number {
 }
 
 export function createBreaksService(deps: AppDeps, reasons: readonly ReasonDefinition[]) {
-  const { db, clock, config } = deps;
-  const repo = createBreaksRepo(db);
+  const { clock, config } = deps;
+  const store = deps.stores.breaks;
   const reasonLimits = new Map(reasons.filter((r) => r.maxMinutes !== undefined).map((r) => [r.id, r.maxMinutes!]));
   const limitFor: LimitFor = (reason) => (reason !== null && reasonLimits.get(reason)) || config.MAX_BREAK_MINUTES;
 
   return {
-    repo,
     limitFor,
     /** True when any break can run over a limit, so the timer has work to do. */
     hasLimits: config.MAX_BREAK_MINUTES > 0 || reasonLimits.size > 0,
 
-    report(stage: Stage, window: { from: number; to: number }, cli?: string): AgentBreakSummary[] {
+    /** Agents on break now, in both stages. */
+    paused: () => store.paused(),
+
+    async report(stage: Stage, window: { from: number; to: number }, cli?: string): Promise<AgentBreakSummary[]> {
       const now = clock.now();
-      const agents = repo.agents(stage, cli);
-      const breaks = repo.breaks(stage, window.from, window.to, cli);
+      const [agents, breaks] = await Promise.all([store.agents(stage, cli), store.breaks(stage, window.from, window.to, cli)]);
       return summariseBreaks(agents, breaks, { ...window, now }, limitFor);
     },
 
-    board(stage: Stage): BoardData {
+    async board(stage: Stage): Promise<BoardData> {
       const now = clock.now();
       const dayStart = startOfDay(now, config.CALLING_TZ);
       const w = { from: dayStart, to: dayStart + DAY_MS, now };
+      const [agents, breaks] = await Promise.all([store.agents(stage), store.breaks(stage, w.from, w.to)]);
       const iso = (ms: number) => new Date(ms).toISOString();
       return {
         stage,
@@ -78,7 +79,7 @@ export function createBreaksService(deps: AppDeps, reasons: readonly ReasonDefin
         timeZone: config.CALLING_TZ,
         maxBreakMinutes: config.MAX_BREAK_MINUTES,
         reasonLimits: Object.fromEntries(reasonLimits),
-        agents: repo.agents(stage).map((a) => ({
+        agents: agents.map((a) => ({
           cli: a.cli,
           name: a.name,
           pause: a.pause,
@@ -87,7 +88,7 @@ export function createBreaksService(deps: AppDeps, reasons: readonly ReasonDefin
           limitMinutes: a.pause ? limitFor(a.reason) : 0,
           overLimit: a.pause && a.since !== null && isOverLimit(a.since, a.reason, now, limitFor),
         })),
-        breaks: repo.breaks(stage, w.from, w.to).flatMap((b) => {
+        breaks: breaks.flatMap((b) => {
           const c = clip(b, w);
           return c ? [{ cli: b.cli, start: iso(c.start), end: b.end === null ? null : iso(c.end), reason: b.reason }] : [];
         }),

@@ -1,12 +1,18 @@
 import type { Db } from './open.js';
 import type { Stores } from './stores.js';
+import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
+import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
 import { SqliteOutboundStore } from '../outbound/outbound.store.sqlite.js';
+import { SqlitePauseStore } from '../pause/pause.store.sqlite.js';
 
 /** All stores on one SQLite database (opened and migrated by `open.ts`). */
 export function createSqliteStores(db: Db): Stores {
   const ping = db.prepare('SELECT 1');
   return {
     engine: 'sqlite',
+    pause: new SqlitePauseStore(db),
+    breaks: createSqliteBreaksStore(db),
+    ivrSteps: new SqliteIvrStepsStore(db),
     outbound: new SqliteOutboundStore(db),
     async ping() {
       ping.get();

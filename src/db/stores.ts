@@ -1,4 +1,7 @@
+import type { BreaksStore } from '../breaks/breaks.store.js';
+import type { IvrStepsStore } from '../ivr/ivr.steps.store.js';
 import type { OutboundStore } from '../outbound/outbound.store.js';
+import type { PauseStore } from '../pause/pause.store.js';
 
 /**
  * Every feature's storage, behind one interface per feature (`src/<feature>/<feature>.store.ts`).
@@ -9,6 +12,9 @@ import type { OutboundStore } from '../outbound/outbound.store.js';
 export interface Stores {
   /** Which engine this is, for logs and the rare engine-specific default. */
   engine: 'sqlite' | 'postgres';
+  pause: PauseStore;
+  breaks: BreaksStore;
+  ivrSteps: IvrStepsStore;
   outbound: OutboundStore;
   /** One round trip to the database, for /healthz. */
   ping(): Promise<void>;

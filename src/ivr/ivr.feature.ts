@@ -4,7 +4,6 @@ import type { Feature } from '../webhook/registry.js';
 import type { IvrCatalog } from './ivr.catalog.js';
 import { ivrRoutes } from './ivr.routes.js';
 import { createIvrService } from './ivr.service.js';
-import { createIvrStepsRepo } from './ivr.steps.repo.js';
 
 /** Stored IVR replies are kept one day: far longer than any platform retries a request. */
 const STEP_TTL_MS = 24 * 60 * 60 * 1000;
@@ -14,16 +13,14 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** The inbound DID IVR (docs/http.md §4): agents dial in to go on or come off break. */
 export function createIvrFeature(deps: AppDeps, service: PauseService, catalog: IvrCatalog): Feature {
-  const steps = createIvrStepsRepo(deps.db);
+  const steps = deps.stores.ivrSteps;
   const ivr = createIvrService({ config: deps.config, clock: deps.clock, pause: service, catalog, steps });
   let timer: NodeJS.Timeout | undefined;
   const prune = () => {
-    try {
-      steps.prune(deps.clock.now() - STEP_TTL_MS);
-      steps.pruneCalls(deps.clock.now() - CALL_TTL_MS);
-    } catch (e) {
+    const now = deps.clock.now();
+    Promise.all([steps.prune(now - STEP_TTL_MS), steps.pruneCalls(now - CALL_TTL_MS)]).catch((e: unknown) => {
       deps.logger.error({ errType: (e as Error)?.name }, 'pruning stored IVR replies failed');
-    }
+    });
   };
   return {
     name: 'ivr',

@@ -1,4 +1,4 @@
-import type { AgentRecord } from '../pause/pause.repo.js';
+import type { AgentRecord } from '../pause/pause.store.js';
 import type { IvrCatalog, LanguagePack, PromptName } from './ivr.catalog.js';
 import { hangup, say, type IvrVerb, type SayVerb } from './ivr.reply.js';
 

@@ -3,12 +3,12 @@ import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import { normalizePhone } from '../phone.js';
-import type { PauseService } from '../pause/pause.service.js';
+import type { PauseOutcome, PauseService } from '../pause/pause.service.js';
 import type { IvrCatalog } from './ivr.catalog.js';
 import { afterChange, decide, readState, spoken, type CallState, type FlowContext, type Mode } from './ivr.flow.js';
 import { DIALECTS, type Dialect, type IvrVerb } from './ivr.reply.js';
 import type { CallInfo } from './ivr.request.js';
-import type { IvrStepsRepo } from './ivr.steps.repo.js';
+import type { IvrStepsStore } from './ivr.steps.store.js';
 import { renderReply } from './render.js';
 
 /**
@@ -38,7 +38,7 @@ export interface IvrServiceDeps {
   clock: Clock;
   pause: PauseService;
   catalog: IvrCatalog;
-  steps: IvrStepsRepo;
+  steps: IvrStepsStore;
 }
 
 /**
@@ -56,7 +56,7 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
     const state = readState(query);
 
     const cli = call.cli === undefined ? undefined : normalizePhone(call.cli, config.DEFAULT_REGION);
-    const agent = cli === undefined ? undefined : pause.getAgent(stage, cli);
+    const agent = cli === undefined ? undefined : await pause.getAgent(stage, cli);
     const language = [query.get('lang'), agent?.language].find((l): l is string => l != null && catalog.has(l)) ?? config.IVR_LANGUAGE;
     const pack = catalog.pack(language);
     const render = (verbs: IvrVerb[]) => renderReply(dialect, { voice: pack.voice[dialect], verbs });
@@ -79,39 +79,38 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
 
     // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
     const callId = call.callId;
-    if (callId && clock.now() - steps.firstSeen(stage, callId, clock.now()) > config.IVR_CALL_MAX_MINUTES * 60_000) {
+    if (callId && clock.now() - (await steps.firstSeen(stage, callId, clock.now())) > config.IVR_CALL_MAX_MINUTES * 60_000) {
       throw new AppError('FORBIDDEN', `call ${callId.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
     }
 
     // A platform retry of this call's step gets the stored reply and changes nothing again.
     const stepKey = `${path}?${query.toString()}|${call.digits ?? ''}`;
-    const stored = callId ? steps.get(stage, callId, stepKey) : undefined;
+    const stored = callId ? await steps.get(stage, callId, stepKey) : undefined;
     if (stored !== undefined) return reply(stored);
-    const keep = (xml: string) => (callId ? steps.keep(stage, callId, stepKey, xml, clock.now()) : xml);
+    const keep = async (xml: string) => (callId ? steps.keep(stage, callId, stepKey, xml, clock.now()) : xml);
 
     const decision = decide(ctx, mode, state, agent, call.digits);
-    if (decision.kind === 'reply') return reply(keep(render(decision.verbs)));
+    if (decision.kind === 'reply') return reply(await keep(render(decision.verbs)));
 
-    let xml: string | undefined;
+    const replyTo = (o: PauseOutcome) => render(afterChange(ctx, state, o.agent, o.changed));
+    let xml: string;
     try {
-      const outcome = await pause.changePauseWith(
+      // The reply is stored in the change's own transaction; if this step was answered meanwhile
+      // (a platform retry that overtook us), nothing changes and that answer is given.
+      const result = await pause.changePauseWith(
         { stage, cli, pause: decision.pause, reason: decision.reason, source: 'ivr', callId: callId ?? null },
-        {
-          proceed: () => !callId || steps.get(stage, callId, stepKey) === undefined,
-          record: (o) => {
-            xml = keep(render(afterChange(ctx, state, o.agent, o.changed)));
-          },
-        },
+        { agent, alsoKeep: callId ? { stage, callId, step: stepKey, reply: replyTo } : undefined },
       );
-      // null: the same step was answered while we waited for the limiter; give that answer.
-      if (!outcome) xml = steps.get(stage, callId!, stepKey);
+      if (result.kind === 'replayed') xml = result.reply;
+      else if (result.kind === 'applied') xml = result.reply ?? replyTo(result);
+      else xml = replyTo({ agent: result.agent, changed: false, event: null });
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
-      if (e.code === 'RATE_LIMITED') xml = keep(render(spoken(pack, 'rateLimited')));
+      if (e.code === 'RATE_LIMITED') xml = await keep(render(spoken(pack, 'rateLimited')));
       else if (e.code === 'AGENT_NOT_FOUND') xml = render(spoken(pack, 'notRegistered'));
       else throw e;
     }
-    return reply(xml!);
+    return reply(xml);
   }
 
   return { answerCall };

@@ -53,9 +53,9 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
     router,
     '/admin/:stage/agents',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
-        sendList(req, res, 200, service.listAgents(stage).map(agentJson));
+        sendList(req, res, 200, (await service.listAgents(stage)).map(agentJson));
       }),
     },
     stageGuard,
@@ -68,14 +68,14 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
     {
       post: [
         readBody({ allowCsv: true }),
-        handle((req, res) => {
+        handle(async (req, res) => {
           const stage = parseStage(req.params.stage);
           const input = res.locals.input;
           let rows: ImportRow[];
           if (input?.kind === 'csv') rows = csvRows(input.text ?? '');
           else if (input?.kind === 'json' && Array.isArray(input.json)) rows = jsonRows(input.json);
           else throw invalid('body', 'send text/csv (cli,name,accountID,language) or a JSON array of agents');
-          const result = service.importAgents(stage, rows, (cli) => normalizePhone(cli, config.DEFAULT_REGION));
+          const result = await service.importAgents(stage, rows, (cli) => normalizePhone(cli, config.DEFAULT_REGION));
           send(req, res, 200, { ...result });
         }),
       ],
@@ -87,23 +87,23 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
     router,
     '/admin/:stage/agents/:cli',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
-        send(req, res, 200, agentJson(service.requireAgent(stage, cliFromPath(req))));
+        send(req, res, 200, agentJson(await service.requireAgent(stage, cliFromPath(req))));
       }),
       put: [
         readBody(),
-        handle((req, res) => {
+        handle(async (req, res) => {
           const stage = parseStage(req.params.stage);
           const cli = cliFromPath(req);
           assertKnownBodyFields(res, PROFILE_FIELDS);
-          const { agent, created } = service.saveAgent(stage, { cli, ...profileFrom(Params.fromRequest(req, res)) });
+          const { agent, created } = await service.saveAgent(stage, { cli, ...profileFrom(Params.fromRequest(req, res)) });
           send(req, res, created ? 201 : 200, agentJson(agent));
         }),
       ],
-      delete: handle((req, res) => {
+      delete: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
-        service.deleteAgent(stage, cliFromPath(req));
+        await service.deleteAgent(stage, cliFromPath(req));
         res.status(204).end();
       }),
     },
@@ -135,7 +135,7 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
     router,
     '/admin/:stage/events',
     {
-      get: handle((req, res) => {
+      get: handle(async (req, res) => {
         const stage = parseStage(req.params.stage);
         const params = Params.fromRequest(req, res);
         const cliText = params.string('cli');
@@ -148,7 +148,7 @@ export function agentsRoutes(router: Router, service: PauseService, config: Conf
         const to = timeParam(params, 'to');
         if (from !== undefined && to !== undefined && from > to) throw invalid('from', 'from must not be after to');
         const limit = params.int('limit', { min: 1, max: EVENTS_MAX_LIMIT }) ?? EVENTS_DEFAULT_LIMIT;
-        sendList(req, res, 200, service.events({ stage, cli, from, to, limit }).map(eventJson));
+        sendList(req, res, 200, (await service.events({ stage, cli, from, to, limit })).map(eventJson));
       }),
     },
     stageGuard,

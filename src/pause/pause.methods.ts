@@ -43,9 +43,9 @@ export function pauseMethods(service: PauseService, config: Config): WebhookMeth
     {
       name: 'getPauseStatusForCLI',
       failure: {},
-      handle({ stage, params }) {
+      async handle({ stage, params }) {
         const cli = params.requirePhone('cli', config.DEFAULT_REGION);
-        const a = service.requireAgent(stage, cli);
+        const a = await service.requireAgent(stage, cli);
         return { body: { cli: a.cli, name: a.name, pause: a.pause, reason: a.reason, since: a.since === null ? null : iso(a.since) } };
       },
     },

@@ -4,7 +4,18 @@ import { AppError, invalid } from '../http/errors.js';
 import { createLimiter, rejection } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
 import type { PauseChangeEvent } from '../events/bus.js';
-import { createPauseRepo, type AgentProfile, type AgentRecord, type PauseEventRecord, type PauseSource } from './pause.repo.js';
+import type {
+  AgentProfile,
+  AgentRecord,
+  EventQuery,
+  PauseChange,
+  PauseChangeResult,
+  PauseEventRecord,
+  PauseOutcome,
+  PauseSource,
+} from './pause.store.js';
+
+export type { PauseOutcome } from './pause.store.js';
 
 /**
  * The pause service: the ONE place where an agent's pause state changes. Every entry point (the
@@ -19,13 +30,14 @@ import { createPauseRepo, type AgentProfile, type AgentRecord, type PauseEventRe
  *   count). Rules: asking for the current state is `changed: false` with no event; pausing an
  *   available agent opens a break with the optional reason; a different reason while paused closes
  *   that break and opens the next (`changed: true`, one event, new `since`); becoming available
- *   clears the reason. The agent row and its event are written in one `db.transaction`; after the
- *   commit `pause_changes_total` is counted and `deps.bus` emits `pauseChange` (listener errors
- *   are logged, never thrown).
- * - `changePauseWith(request, hooks)` — the same, with `hooks.proceed()` run first inside the
- *   transaction (return false to abandon: the result is null) and `hooks.record(outcome)` run
- *   inside it after the write, so a caller can store something atomically with the change (the
- *   IVR stores its reply for replay de-duplication).
+ *   clears the reason. The agent row and its event are written in one store call
+ *   (`PauseStore.applyPauseChange`, one transaction); after the commit `pause_changes_total` is
+ *   counted and `deps.bus` emits `pauseChange` (listener errors are logged, never thrown).
+ * - `changePauseWith(request, {onlyIf, alsoKeep, agent})` — the same, with the store's options:
+ *   `onlyIf(agent)` checked inside the transaction (else `skipped`), `alsoKeep` a reply stored
+ *   atomically with the change (else `replayed` with the reply stored first: the IVR's retry
+ *   de-duplication). `agent` is the agent as the caller already read it, to decide whether the
+ *   request counts against the per-agent limit without reading it again.
  * - Agents: `getAgent`, `requireAgent`, `listAgents`, `saveAgent` (create or merge profile),
  *   `deleteAgent`, `importAgents`. Events: `events({stage, cli?, from?, to?, limit})`.
  * - `agentJson(agent)` / `eventJson(event)` give the contract's JSON shapes.
@@ -41,18 +53,13 @@ export interface PauseChangeRequest {
   callId?: string | null;
 }
 
-export interface PauseOutcome {
-  /** The agent after the change (or unchanged). */
-  agent: AgentRecord;
-  changed: boolean;
-  /** The appended event when changed. */
-  event: PauseEventRecord | null;
+export interface ChangeOptions extends Pick<PauseChange, 'onlyIf' | 'alsoKeep'> {
+  /** The agent as the caller just read it (saves a read before the limiter). */
+  agent?: AgentRecord;
 }
 
-export interface ChangeHooks {
-  proceed?(): boolean;
-  record?(outcome: PauseOutcome): void;
-}
+/** What a change came to, when the agent exists (AGENT_NOT_FOUND is thrown). */
+export type ChangeResult = Exclude<PauseChangeResult, { kind: 'notFound' }>;
 
 export interface AgentInput {
   cli: string;
@@ -111,15 +118,15 @@ export function nextState(cur: AgentRecord, want: boolean | 'toggle', reason: st
 const codePoints = (s: string) => [...s].length;
 
 export function createPauseService(deps: AppDeps, opts: { languages: readonly string[] }) {
-  const { db, clock, metrics, bus, logger, config } = deps;
-  const repo = createPauseRepo(db);
+  const { clock, metrics, bus, logger, config } = deps;
+  const store = deps.stores.pause;
   const limiter =
     config.PAUSE_CHANGES_PER_MINUTE > 0
       ? createLimiter({ name: 'pauseChanges', points: config.PAUSE_CHANGES_PER_MINUTE, durationSeconds: 60 })
       : undefined;
 
-  function requireAgent(stage: Stage, cli: string): AgentRecord {
-    const a = repo.get(stage, cli);
+  async function requireAgent(stage: Stage, cli: string): Promise<AgentRecord> {
+    const a = await store.getAgent(stage, cli);
     if (!a) throw agentNotFound(cli);
     return a;
   }
@@ -151,66 +158,6 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     return out;
   }
 
-  /** Create or merge; runs inside the caller's transaction. Returns true when created. */
-  function upsert(stage: Stage, cli: string, profile: AgentProfile, now: number): boolean {
-    const cur = repo.get(stage, cli);
-    if (!cur) {
-      repo.insert(stage, cli, { name: profile.name ?? null, accountId: profile.accountId ?? null, language: profile.language ?? null }, now);
-      return true;
-    }
-    repo.updateProfile(
-      stage,
-      cli,
-      {
-        name: profile.name !== undefined ? profile.name : cur.name,
-        accountId: profile.accountId !== undefined ? profile.accountId : cur.accountId,
-        language: profile.language !== undefined ? profile.language : cur.language,
-      },
-      now,
-    );
-    return false;
-  }
-
-  const saveTx = db.transaction((stage: Stage, cli: string, profile: AgentProfile, now: number) => upsert(stage, cli, profile, now));
-
-  const importTx = db.transaction((stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) => {
-    let imported = 0;
-    let updated = 0;
-    for (const r of rows) {
-      if (upsert(stage, r.cli, r.profile, now)) imported++;
-      else updated++;
-    }
-    return { imported, updated };
-  });
-
-  const changeTx = db.transaction((req: PauseChangeRequest, reason: string | null, hooks: ChangeHooks): PauseOutcome | null => {
-    if (hooks.proceed && !hooks.proceed()) return null;
-    const cur = requireAgent(req.stage, req.cli);
-    const next = nextState(cur, req.pause, reason);
-    let outcome: PauseOutcome;
-    if (!next) {
-      outcome = { agent: cur, changed: false, event: null };
-    } else {
-      const at = clock.now();
-      repo.setState(req.stage, req.cli, next.pause, next.reason, at);
-      const event = repo.insertEvent({
-        stage: req.stage,
-        at,
-        cli: req.cli,
-        pause: next.pause,
-        reason: next.reason,
-        source: req.source,
-        callId: req.callId ?? null,
-        prevPause: cur.pause,
-        prevReason: cur.reason,
-        prevSince: cur.since,
-      });
-      outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
-    }
-    hooks.record?.(outcome);
-    return outcome;
-  });
-
   function announce(o: PauseOutcome): void {
     if (!o.changed || !o.event) return;
     metrics.pauseChanges.inc({ stage: o.agent.stage, source: o.event.source, pause: String(o.agent.pause) });
@@ -231,37 +178,43 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     }
   }
 
-  async function changePauseWith(req: PauseChangeRequest, hooks: ChangeHooks): Promise<PauseOutcome | null> {
+  async function changePauseWith(req: PauseChangeRequest, options: ChangeOptions = {}): Promise<ChangeResult> {
     const reason = req.pause === false ? null : checkReason(req.reason);
-    const before = requireAgent(req.stage, req.cli);
     // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
-    if (limiter && req.source !== 'admin' && nextState(before, req.pause, reason)) {
-      try {
-        await limiter.consume(`${req.stage}:${req.cli}`);
-      } catch (r) {
-        throw rejection(r, `too many pause changes for ${req.cli}; try again later`);
+    if (limiter && req.source !== 'admin') {
+      const before = options.agent ?? (await requireAgent(req.stage, req.cli));
+      if (nextState(before, req.pause, reason)) {
+        try {
+          await limiter.consume(`${req.stage}:${req.cli}`);
+        } catch (r) {
+          throw rejection(r, `too many pause changes for ${req.cli}; try again later`);
+        }
       }
     }
-    const outcome = changeTx(req, reason, hooks);
-    if (outcome) announce(outcome);
-    return outcome;
+    const result = await store.applyPauseChange(req.stage, req.cli, (cur) => nextState(cur, req.pause, reason), {
+      at: clock.now(),
+      source: req.source,
+      callId: req.callId ?? null,
+      onlyIf: options.onlyIf,
+      alsoKeep: options.alsoKeep,
+    });
+    if (result.kind === 'notFound') throw agentNotFound(req.cli);
+    if (result.kind === 'applied') announce(result);
+    return result;
   }
 
   return {
-    repo,
-    getAgent: (stage: Stage, cli: string) => repo.get(stage, cli),
+    getAgent: (stage: Stage, cli: string) => store.getAgent(stage, cli),
     requireAgent,
-    listAgents: (stage: Stage) => repo.list(stage),
+    listAgents: (stage: Stage) => store.listAgents(stage),
 
     /** Create (available, no reason) or merge the given profile fields; `created` tells which. */
-    saveAgent(stage: Stage, input: AgentInput): { agent: AgentRecord; created: boolean } {
-      const profile = checkProfile(input);
-      const created = saveTx(stage, input.cli, profile, clock.now());
-      return { agent: requireAgent(stage, input.cli), created };
+    saveAgent(stage: Stage, input: AgentInput): Promise<{ agent: AgentRecord; created: boolean }> {
+      return store.saveAgent(stage, input.cli, checkProfile(input), clock.now());
     },
 
-    deleteAgent(stage: Stage, cli: string): void {
-      if (!repo.delete(stage, cli)) throw agentNotFound(cli);
+    async deleteAgent(stage: Stage, cli: string): Promise<void> {
+      if (!(await store.deleteAgent(stage, cli))) throw agentNotFound(cli);
     },
 
     /**
@@ -269,7 +222,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
      * with `error` could not be read at all; `cli` is as written and normalised here. Invalid rows
      * are reported and valid rows saved, all in one transaction.
      */
-    importAgents(stage: Stage, rows: ImportRow[], normalize: (cli: string) => string | undefined): ImportResult {
+    async importAgents(stage: Stage, rows: ImportRow[], normalize: (cli: string) => string | undefined): Promise<ImportResult> {
       const valid: { cli: string; profile: AgentProfile }[] = [];
       const bad: ImportResult['invalid'] = [];
       for (const row of rows) {
@@ -285,14 +238,17 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
           bad.push({ line: row.line, error: e.message });
         }
       }
-      const counts = valid.length ? importTx(stage, valid, clock.now()) : { imported: 0, updated: 0 };
+      const counts = await store.importAgents(stage, valid, clock.now());
       return { ...counts, invalid: bad };
     },
 
-    changePause: (req: PauseChangeRequest) => changePauseWith(req, {}) as Promise<PauseOutcome>,
+    /** A change with no conditions: always `applied`. */
+    async changePause(req: PauseChangeRequest): Promise<PauseOutcome> {
+      return (await changePauseWith(req)) as PauseOutcome;
+    },
     changePauseWith,
 
-    events: (q: Parameters<typeof repo.events>[0]) => repo.events(q),
+    events: (q: EventQuery): Promise<PauseEventRecord[]> => store.events(q),
   };
 }
 

@@ -118,8 +118,10 @@ describe('break timers', () => {
     await onBreak();
     t.clock.advance(31 * MIN);
     const sweeping = timer.sweep();
-    // Another process commits a reason change in that gap.
-    pause.repo.setState('test', CLI, true, 'meeting', t.clock.now());
+    // Another process commits a reason change in that gap (straight to the store, as another
+    // instance would).
+    const other = await t.stores.pause.applyPauseChange('test', CLI, () => ({ pause: true, reason: 'meeting' }), { at: t.clock.now(), source: 'webhook' });
+    expect(other.kind).toBe('applied');
     expect(await sweeping).toBe(0);
     expect(await status()).toMatchObject({ pause: true, reason: 'meeting', since: '2026-01-15T10:31:00.000Z' });
     expect((await events()).filter((e) => e.source === 'auto')).toHaveLength(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextState } from '../../src/pause/pause.service.js';
 import { parseCsv } from '../../src/pause/csv.js';
-import type { AgentRecord } from '../../src/pause/pause.repo.js';
+import type { AgentRecord } from '../../src/pause/pause.store.js';
 
 const agent = (pause: boolean, reason: string | null = null): AgentRecord => ({
   stage: 'test',

@@ -2,8 +2,10 @@ import { describe } from 'vitest';
 import { openStores } from './engines.js';
 import { TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
 import { outboundStoreContract } from './outbound.store.contract.js';
+import { pauseStoreContract } from './pause.store.contract.js';
 
 /** Every store's contract on the engine this run uses (test/helpers/testStores.ts). */
 describe(`stores on ${TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, () => {
   outboundStoreContract(openStores);
+  pauseStoreContract(openStores);
 });

@@ -1,10 +1,10 @@
 import type { Db } from '../db/open.js';
 import type { Stage } from '../http/routing.js';
 import type { BreakInterval, ReportAgent } from './report.js';
+import type { BreaksStore } from './breaks.store.js';
 
 /**
- * Reads breaks for a window [from, to) from the pause-change log (010) and the agents table.
- * Three parts, each served by an index:
+ * Breaks on SQLite, for a window [from, to), in three parts, each served by an index:
  * - breaks that ended inside the window: rows with prev_pause = 1 and from < at <= to
  *   (partial index pause_events_break_ends, 050);
  * - breaks that began before `to` and ended after it: per agent, the first change after `to`
@@ -28,7 +28,7 @@ interface AgentRow {
   since: number | null;
 }
 
-export function createBreaksRepo(db: Db) {
+export function createSqliteBreaksStore(db: Db): BreaksStore {
   const cliFilter = '(@cli IS NULL OR cli = @cli)';
   const endedIn = db.prepare<{ stage: Stage; from: number; to: number; cli: string | null }, IntervalRow>(
     `SELECT cli, prev_since AS start, at AS "end", prev_reason AS reason
@@ -56,20 +56,16 @@ export function createBreaksRepo(db: Db) {
   );
 
   return {
-    agents(stage: Stage, cli?: string): ReportAgent[] {
+    async agents(stage: Stage, cli?: string): Promise<ReportAgent[]> {
       return agents.all({ stage, cli: cli ?? null }).map((r) => ({ ...r, pause: r.pause === 1 }));
     },
-    /** Every break that overlaps [from, to), unclipped, oldest first. */
-    breaks(stage: Stage, from: number, to: number, cli?: string): BreakInterval[] {
+    async breaks(stage: Stage, from: number, to: number, cli?: string): Promise<BreakInterval[]> {
       const c = cli ?? null;
       const rows = [...endedIn.all({ stage, from, to, cli: c }), ...straddling.all({ stage, to, cli: c }), ...open.all({ stage, to, cli: c })];
       return rows.sort((a, b) => a.start - b.start);
     },
-    /** Agents on break now, in both stages (the break timer's sweep). */
-    paused(): (ReportAgent & { stage: Stage; since: number })[] {
+    async paused(): Promise<(ReportAgent & { stage: Stage; since: number })[]> {
       return paused.all().map((r) => ({ ...r, pause: true, since: r.since! }));
     },
   };
 }
-
-export type BreaksRepo = ReturnType<typeof createBreaksRepo>;

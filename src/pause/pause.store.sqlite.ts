@@ -1,0 +1,236 @@
+import type { Db } from '../db/open.js';
+import type { Stage } from '../http/routing.js';
+import type {
+  AgentProfile,
+  AgentRecord,
+  EventQuery,
+  PauseChange,
+  PauseChangeResult,
+  PauseEventRecord,
+  PauseSource,
+  PauseStore,
+  PauseTarget,
+} from './pause.store.js';
+
+interface AgentRow {
+  stage: Stage;
+  cli: string;
+  name: string | null;
+  account_id: string | null;
+  language: string | null;
+  pause: number;
+  reason: string | null;
+  since: number | null;
+}
+
+interface EventRow {
+  id: number;
+  stage: Stage;
+  at: number;
+  cli: string;
+  pause: number;
+  reason: string | null;
+  source: PauseSource;
+  call_id: string | null;
+  prev_pause: number;
+  prev_reason: string | null;
+  prev_since: number | null;
+}
+
+const AGENT_COLUMNS = 'stage, cli, name, account_id, language, pause, reason, since';
+const EVENT_COLUMNS = 'id, stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since';
+
+const toAgent = (r: AgentRow): AgentRecord => ({
+  stage: r.stage,
+  cli: r.cli,
+  name: r.name,
+  accountId: r.account_id,
+  language: r.language,
+  pause: r.pause === 1,
+  reason: r.reason,
+  since: r.since,
+});
+
+const toEvent = (r: EventRow): PauseEventRecord => ({
+  id: r.id,
+  stage: r.stage,
+  at: r.at,
+  cli: r.cli,
+  pause: r.pause === 1,
+  reason: r.reason,
+  source: r.source,
+  callId: r.call_id,
+  prevPause: r.prev_pause === 1,
+  prevReason: r.prev_reason,
+  prevSince: r.prev_since,
+});
+
+/**
+ * The pause store on SQLite (tables of migration 010). better-sqlite3 is synchronous: each method
+ * runs one statement or one IMMEDIATE transaction to completion, then resolves, so `decide`,
+ * `onlyIf` and `alsoKeep.reply` run inside the transaction and nothing interleaves with them.
+ */
+export class SqlitePauseStore implements PauseStore {
+  private readonly getAgentStmt;
+  private readonly listAgentsStmt;
+  private readonly insertAgentStmt;
+  private readonly updateProfileStmt;
+  private readonly deleteAgentStmt;
+  private readonly setStateStmt;
+  private readonly insertEventStmt;
+  private readonly eventsAllStmt;
+  private readonly eventsByCliStmt;
+  private readonly getStepStmt;
+  private readonly insertStepStmt;
+  private readonly saveTx;
+  private readonly importTx;
+  private readonly changeTx;
+
+  constructor(db: Db) {
+    this.getAgentStmt = db.prepare<[Stage, string], AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = ? AND cli = ?`);
+    this.listAgentsStmt = db.prepare<[Stage], AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = ? ORDER BY cli`);
+    this.insertAgentStmt = db.prepare(
+      `INSERT INTO agents (stage, cli, name, account_id, language, pause, reason, since, created_at, updated_at)
+       VALUES (@stage, @cli, @name, @accountId, @language, 0, NULL, NULL, @now, @now)`,
+    );
+    this.updateProfileStmt = db.prepare(
+      `UPDATE agents SET name = @name, account_id = @accountId, language = @language, updated_at = @now
+       WHERE stage = @stage AND cli = @cli`,
+    );
+    this.deleteAgentStmt = db.prepare<[Stage, string]>('DELETE FROM agents WHERE stage = ? AND cli = ?');
+    this.setStateStmt = db.prepare(
+      'UPDATE agents SET pause = @pause, reason = @reason, since = @at, updated_at = @at WHERE stage = @stage AND cli = @cli',
+    );
+    this.insertEventStmt = db.prepare(
+      `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
+       VALUES (@stage, @at, @cli, @pause, @reason, @source, @callId, @prevPause, @prevReason, @prevSince)`,
+    );
+    this.eventsAllStmt = db.prepare<{ stage: Stage; from: number; to: number; limit: number }, EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM pause_events WHERE stage = @stage AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
+    );
+    this.eventsByCliStmt = db.prepare<{ stage: Stage; cli: string; from: number; to: number; limit: number }, EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM pause_events WHERE stage = @stage AND cli = @cli AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
+    );
+    this.getStepStmt = db
+      .prepare<[Stage, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?')
+      .pluck();
+    // Inside a transaction that found no reply for the step, so this insert never conflicts.
+    this.insertStepStmt = db.prepare(
+      'INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (@stage, @callId, @step, @reply, @now)',
+    );
+
+    this.saveTx = db.transaction((stage: Stage, cli: string, profile: AgentProfile, now: number) => this.upsert(stage, cli, profile, now));
+    this.importTx = db.transaction((stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) => {
+      let imported = 0;
+      let updated = 0;
+      for (const r of rows) {
+        if (this.upsert(stage, r.cli, r.profile, now).created) imported++;
+        else updated++;
+      }
+      return { imported, updated };
+    });
+    this.changeTx = db.transaction(
+      (stage: Stage, cli: string, decide: (a: AgentRecord) => PauseTarget | null, change: PauseChange): PauseChangeResult => {
+        const keep = change.alsoKeep;
+        if (keep) {
+          const stored = this.getStepStmt.get(keep.stage, keep.callId, keep.step);
+          if (stored !== undefined) return { kind: 'replayed', reply: stored };
+        }
+        const row = this.getAgentStmt.get(stage, cli);
+        if (!row) return { kind: 'notFound' };
+        const cur = toAgent(row);
+        if (change.onlyIf && !change.onlyIf(cur)) return { kind: 'skipped', agent: cur };
+        const next = decide(cur);
+        let outcome: { agent: AgentRecord; changed: boolean; event: PauseEventRecord | null };
+        if (!next) {
+          outcome = { agent: cur, changed: false, event: null };
+        } else {
+          const at = change.at;
+          this.setStateStmt.run({ stage, cli, pause: next.pause ? 1 : 0, reason: next.reason, at });
+          const e = {
+            stage,
+            at,
+            cli,
+            pause: next.pause,
+            reason: next.reason,
+            source: change.source,
+            callId: change.callId ?? null,
+            prevPause: cur.pause,
+            prevReason: cur.reason,
+            prevSince: cur.since,
+          };
+          const info = this.insertEventStmt.run({ ...e, pause: e.pause ? 1 : 0, prevPause: e.prevPause ? 1 : 0 });
+          outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: { ...e, id: Number(info.lastInsertRowid) } };
+        }
+        if (!keep) return { kind: 'applied', ...outcome };
+        const reply = keep.reply(outcome);
+        this.insertStepStmt.run({ stage: keep.stage, callId: keep.callId, step: keep.step, reply, now: change.at });
+        return { kind: 'applied', ...outcome, reply };
+      },
+    );
+  }
+
+  /** Create or merge; runs inside the caller's transaction. */
+  private upsert(stage: Stage, cli: string, profile: AgentProfile, now: number): { agent: AgentRecord; created: boolean } {
+    const row = this.getAgentStmt.get(stage, cli);
+    if (!row) {
+      const agent: AgentRecord = {
+        stage,
+        cli,
+        name: profile.name ?? null,
+        accountId: profile.accountId ?? null,
+        language: profile.language ?? null,
+        pause: false,
+        reason: null,
+        since: null,
+      };
+      this.insertAgentStmt.run({ stage, cli, name: agent.name, accountId: agent.accountId, language: agent.language, now });
+      return { agent, created: true };
+    }
+    const cur = toAgent(row);
+    const agent: AgentRecord = {
+      ...cur,
+      name: profile.name !== undefined ? profile.name : cur.name,
+      accountId: profile.accountId !== undefined ? profile.accountId : cur.accountId,
+      language: profile.language !== undefined ? profile.language : cur.language,
+    };
+    this.updateProfileStmt.run({ stage, cli, name: agent.name, accountId: agent.accountId, language: agent.language, now });
+    return { agent, created: false };
+  }
+
+  async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
+    const row = this.getAgentStmt.get(stage, cli);
+    return row && toAgent(row);
+  }
+
+  async listAgents(stage: Stage): Promise<AgentRecord[]> {
+    return this.listAgentsStmt.all(stage).map(toAgent);
+  }
+
+  async saveAgent(stage: Stage, cli: string, profile: AgentProfile, now: number) {
+    return this.saveTx.immediate(stage, cli, profile, now);
+  }
+
+  async importAgents(stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) {
+    return rows.length === 0 ? { imported: 0, updated: 0 } : this.importTx.immediate(stage, rows, now);
+  }
+
+  async deleteAgent(stage: Stage, cli: string): Promise<boolean> {
+    return this.deleteAgentStmt.run(stage, cli).changes === 1;
+  }
+
+  async applyPauseChange(
+    stage: Stage,
+    cli: string,
+    decide: (agent: AgentRecord) => PauseTarget | null,
+    change: PauseChange,
+  ): Promise<PauseChangeResult> {
+    return this.changeTx.immediate(stage, cli, decide, change);
+  }
+
+  async events(q: EventQuery): Promise<PauseEventRecord[]> {
+    const args = { stage: q.stage, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, limit: q.limit };
+    const rows = q.cli ? this.eventsByCliStmt.all({ ...args, cli: q.cli }) : this.eventsAllStmt.all(args);
+    return rows.map(toEvent);
+  }
+}
