@@ -2,8 +2,11 @@ import type { PgPool } from './pg.js';
 import type { Stores } from './stores.js';
 import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
 
+/** The stores that have a PostgreSQL implementation so far; the others are still SQLite only. */
+export type PgStores = Omit<Stores, 'pause' | 'breaks' | 'ivrSteps'>;
+
 /** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
-export function createPgStores(pool: PgPool): Stores {
+export function createPgStores(pool: PgPool): PgStores {
   return {
     engine: 'postgres',
     outbound: new PgOutboundStore(pool),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { gatePool, migratePg, openPgPool, quoteIdent, type PgPool } from '../../src/db/pg.js';
 import type { Stores } from '../../src/db/stores.js';
-import { createPgStores } from '../../src/db/stores.pg.js';
+import { createPgStores, type PgStores } from '../../src/db/stores.pg.js';
 
 /**
  * PostgreSQL for tests (docs/http.md §11). `TEST_DATABASE_URL` names a database the tests may
@@ -55,7 +55,7 @@ export function createPgTestSchema(url = requireTestUrl(), opts: { max?: number;
 }
 
 /** The stores on a fresh, migrated schema; `dispose` drops it. */
-export function openPgTestStores(url = requireTestUrl()): { stores: Stores; pool: PgPool; dispose(): Promise<void> } {
+export function openPgTestStores(url = requireTestUrl()): { stores: PgStores; pool: PgPool; dispose(): Promise<void> } {
   const s = createPgTestSchema(url, { migrate: true });
   const stores = createPgStores(s.pool);
   return { stores, pool: s.pool, dispose: () => s.drop() };

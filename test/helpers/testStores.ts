@@ -52,7 +52,8 @@ export function openTestStores(): TestStores {
       return (await pg.pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
     };
     return {
-      stores: pg.stores,
+      // Stores without a PostgreSQL implementation yet stay on the SQLite file beside it.
+      stores: { ...createSqliteStores(db), ...pg.stores },
       db,
       dbPath,
       query,
