@@ -10,6 +10,9 @@ import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
+import { createPgStores } from './db/stores.pg.js';
+import { describePgUrl, migratePg, openPgPool, waitForPg } from './db/pg.js';
+import type { Stores } from './db/stores.js';
 import { withEnvFile } from './envFile.js';
 import { holdInstanceLock, InstanceLockedError, type InstanceLock } from './db/instanceLock.js';
 import { listeningFields, startupWarnings } from './observability/startupReport.js';
@@ -45,17 +48,29 @@ if (config.TLS_CERT_FILE && config.TLS_KEY_FILE) {
 
 const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 1, sync: false }));
 let db: ReturnType<typeof openDatabase>;
-let stores: ReturnType<typeof createSqliteStores>;
 let instanceLock: InstanceLock;
 try {
+  // The features not yet on their store keep the SQLite file even with DATABASE_URL set.
   db = openDatabase(config.DATABASE_PATH);
   instanceLock = holdInstanceLock(config.DATABASE_PATH);
   migrate(db);
-  stores = createSqliteStores(db);
 } catch (e) {
   if (e instanceof InstanceLockedError) fail(e.message);
   fail(`Cannot open database at DATABASE_PATH=${config.DATABASE_PATH}: ${(e as Error).message.split('\n')[0]}`);
 }
+
+/** docs/http.md §11: wait for PostgreSQL, then migrate (the first instance does; the others wait). */
+async function openPgStores(url: string): Promise<Stores> {
+  const pool = openPgPool(url);
+  try {
+    await waitForPg(pool);
+    await migratePg(pool);
+  } catch (e) {
+    fail(`Cannot use the database at DATABASE_URL=${describePgUrl(url)}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return createPgStores(pool);
+}
+const stores: Stores = config.DATABASE_URL ? await openPgStores(config.DATABASE_URL) : createSqliteStores(db);
 
 let app: ReturnType<typeof createApp>;
 try {
@@ -105,6 +120,7 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(sweep);
   await app.stop();
   await stores.close();
+  if (db.open) db.close();
   instanceLock.release();
   logger.info('stopped');
   logger.flush();

@@ -44,6 +44,16 @@ export function openPgPool(url: string, opts: PgPoolOptions = {}): PgPool {
   return pool;
 }
 
+/** The URL without its password or query (for logs): postgres://user@host:port/db. */
+export function describePgUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres://…';
+  }
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

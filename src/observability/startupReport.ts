@@ -1,5 +1,6 @@
 import { isLoopback } from '../http/access.js';
 import type { Config } from '../config.js';
+import { describePgUrl } from '../db/pg.js';
 
 /**
  * What the `listening` log line says and which `warn` lines follow it (docs/http.md §8.1): enough
@@ -9,7 +10,7 @@ import type { Config } from '../config.js';
 
 export interface ListeningFields {
   url: string;
-  database: { engine: 'sqlite'; path: string };
+  database: { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
   dialers: { prod: string; test: string };
   admin: 'token' | 'loopback only';
   board: 'token' | 'admin token only';
@@ -29,7 +30,9 @@ export function listeningFields(config: Config, url: string): ListeningFields {
   if (config.PLIVO_AUTH_TOKEN) signatures.push('plivo');
   return {
     url,
-    database: { engine: 'sqlite', path: config.DATABASE_PATH },
+    database: config.DATABASE_URL
+      ? { engine: 'postgres', url: describePgUrl(config.DATABASE_URL) }
+      : { engine: 'sqlite', path: config.DATABASE_PATH },
     dialers: { prod: prodDialerName(config), test: 'record' },
     admin: config.ADMIN_TOKEN ? 'token' : 'loopback only',
     board: config.BOARD_TOKEN ? 'token' : 'admin token only',

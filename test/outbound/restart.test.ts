@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SECURITY_ID, createBody, eventually, numbers, statusBody, CLIENT_ID, FLOW_ID } from './outboundHelpers.js';
 import { startPlatform } from './testPlatform.js';
+import { createPgTestDatabase, TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
 
 /**
  * The service as a real process (`node --import tsx src/server.ts`, the command `npm start` execs,
@@ -69,7 +70,13 @@ async function setUp(env: Record<string, string>, contacts: number) {
   const dir = mkdtempSync(join(tmpdir(), 'cw-restart-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   // Real time: the prod calling window (docs/http.md §9) would park the calls outside 09:00-21:00 IST.
-  const fullEnv = { DATABASE_PATH: join(dir, 'central.db'), CALLING_WINDOW: 'off', ...env };
+  const fullEnv: Record<string, string> = { DATABASE_PATH: join(dir, 'central.db'), CALLING_WINDOW: 'off', ...env };
+  if (TEST_DATABASE_URL) {
+    // The PostgreSQL pass: the restarted service finds its contacts in the same database.
+    const pg = await createPgTestDatabase();
+    cleanups.push(pg.drop);
+    fullEnv.DATABASE_URL = pg.url;
+  }
   const svc = await startService(fullEnv);
   const put = await call(svc, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID] });
   expect(put.status).toBe(201);
