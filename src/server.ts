@@ -10,7 +10,7 @@ import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
-import { createPgStores } from './db/stores.pg.js';
+import { createPgStores, type PgStores } from './db/stores.pg.js';
 import { describePgUrl, migratePg, openPgPool, waitForPg } from './db/pg.js';
 import type { Stores } from './db/stores.js';
 import { withEnvFile } from './envFile.js';
@@ -60,7 +60,7 @@ try {
 }
 
 /** docs/http.md §11: wait for PostgreSQL, then migrate (the first instance does; the others wait). */
-async function openPgStores(url: string): Promise<Stores> {
+async function openPgStores(url: string): Promise<PgStores> {
   const pool = openPgPool(url);
   try {
     await waitForPg(pool);
@@ -70,7 +70,8 @@ async function openPgStores(url: string): Promise<Stores> {
   }
   return createPgStores(pool);
 }
-const stores: Stores = config.DATABASE_URL ? await openPgStores(config.DATABASE_URL) : createSqliteStores(db);
+// Stores without a PostgreSQL implementation yet stay on the SQLite file.
+const stores: Stores = config.DATABASE_URL ? { ...createSqliteStores(db), ...(await openPgStores(config.DATABASE_URL)) } : createSqliteStores(db);
 
 let app: ReturnType<typeof createApp>;
 try {
