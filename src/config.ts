@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { DIALECTS, type Dialect } from './ivr/dialects.js';
 import proxyaddr from 'proxy-addr';
 
 /**
@@ -229,8 +230,9 @@ export const configSchema = z.object({
       .optional(),
   ),
   IVR_CALL_MAX_MINUTES: int(1, 7 * 24 * 60).prefault('240'),
-  IVR_DIALECT: z.enum(['twiml', 'plivo']).prefault('twiml'),
+  IVR_DIALECT: z.enum(DIALECTS as [Dialect, ...Dialect[]]).prefault('twiml'),
   IVR_MODE: z.enum(['toggle', 'menu']).prefault('toggle'),
+  IVR_SPEECH: bool.prefault('true'),
   IVR_LANGUAGE: z.string().trim().min(2).prefault('en'),
   IVR_DIR: z.string().trim().min(1).prefault('ivr'),
 

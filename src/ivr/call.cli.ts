@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { playCall, type CallRequest, type Dialect } from './call.player.js';
+import { PLAYER_DIALECTS, playCall, type CallRequest, type Dialect } from './call.player.js';
 import { withEnvFile } from '../envFile.js';
 
 /**
  * `npm run call -- --cli 9879964805 [--digits 1,2] [--dialect plivo] [--stage test] [--lang hi]
  * [--mode menu] [--url http://127.0.0.1:3000]` — place a call against a running service as the
- * platform would and print what the caller hears. Without `--url` it calls the service that
+ * platform would and print what the caller hears (`--digits 1,said:lunch` says a choice instead
+ * of pressing it; `--dialect exotel` follows Exotel's Passthru branches and Greeting fetches). Without `--url` it calls the service that
  * `npm start` would serve here: `HOST` and `PORT` from the environment or `.env` (docs/http.md §8.1).
  */
 
@@ -21,7 +22,7 @@ function defaultServiceUrl(env: NodeJS.ProcessEnv): string {
 }
 
 const USAGE =
-  'usage: npm run call -- --cli <number> [--digits 1,2] [--dialect twiml|plivo] [--stage prod|test] [--lang en|hi] [--mode toggle|menu] [--did <number>] [--url http://127.0.0.1:3000] [--xml]';
+  'usage: npm run call -- --cli <number> [--digits 1,2] [--dialect twiml|texml|plivo|exotel] [--stage prod|test] [--lang en|hi] [--mode toggle|menu] [--did <number>] [--url http://127.0.0.1:3000] [--xml]';
 
 async function main(): Promise<number> {
   let args;
@@ -48,11 +49,11 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return args.help ? 0 : 2;
   }
-  if (args.dialect !== 'twiml' && args.dialect !== 'plivo') {
-    process.stderr.write(`--dialect must be twiml or plivo\n${USAGE}\n`);
+  const dialect = PLAYER_DIALECTS.find((d) => d === args.dialect);
+  if (!dialect) {
+    process.stderr.write(`--dialect must be one of ${PLAYER_DIALECTS.join(', ')}\n${USAGE}\n`);
     return 2;
   }
-  const dialect: Dialect = args.dialect;
   const base = (args.url ?? defaultServiceUrl(withEnvFile())).replace(/\/+$/, '');
   const query = new URLSearchParams({ dialect });
   if (args.lang) query.set('lang', args.lang);
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
   const send = async (r: CallRequest) => {
     const url = new URL(r.url, base);
     const init: RequestInit = { method: r.method, headers: {} };
-    if (r.method === 'GET') for (const [k, v] of Object.entries(r.form)) url.searchParams.set(k, v);
+    if (r.method !== 'POST') for (const [k, v] of Object.entries(r.form)) url.searchParams.set(k, v);
     else {
       init.body = new URLSearchParams(r.form).toString();
       init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
       throw new Error(`cannot reach the service at ${base} (${cause}); is it running? Give its address with --url, e.g. --url http://127.0.0.1:3000`);
     }
-    return { status: res.status, body: await res.text() };
+    return { status: res.status, body: await res.text(), headers: Object.fromEntries(res.headers) };
   };
 
   const call = await playCall(send, {
@@ -85,15 +86,17 @@ async function main(): Promise<number> {
     callId: `CA${randomUUID().replace(/-/g, '')}`,
     digits: args.digits.split(',').map((d) => d.trim()).filter(Boolean),
   });
-  for (const turn of call.turns) {
-    const pressed = turn.request.form.Digits;
-    process.stdout.write(`→ ${turn.request.method} ${turn.request.url}${pressed ? `  (pressed ${pressed})` : ''}\n`);
-    if (args.xml) process.stdout.write(`${turn.xml}\n`);
-    if (turn.status !== 200) process.stdout.write(`  HTTP ${turn.status}: ${turn.xml}\n`);
+  for (const [i, turn] of call.turns.entries()) {
+    const { Digits: pressed, SpeechResult, Speech } = turn.request.form;
+    const input = pressed ? `  (pressed ${pressed})` : SpeechResult || Speech ? `  (said "${SpeechResult ?? Speech}")` : '';
+    process.stdout.write(`→ ${turn.request.method} ${turn.request.url}${input}\n`);
+    if (args.xml && turn.xml) process.stdout.write(`${turn.xml}\n`);
+    if (dialect === 'exotel' && i === 0 && call.branch) process.stdout.write(`  HTTP ${turn.status}: Passthru takes branch ${call.branch}\n`);
+    else if (turn.status !== 200) process.stdout.write(`  HTTP ${turn.status}: ${turn.xml}\n`);
     for (const line of turn.heard) process.stdout.write(`  🔊 ${line}\n`);
   }
   process.stdout.write(call.hungUp ? '☎ hung up\n' : '☎ call ended\n');
-  return call.turns.every((t) => t.status === 200) ? 0 : 1;
+  return call.hungUp || call.turns.every((t) => t.status === 200) ? 0 : 1;
 }
 
 main().then(

@@ -5,8 +5,8 @@ import { z } from 'zod';
 /**
  * Prompts and menus of the inbound IVR, loaded from `IVR_DIR` (default `ivr/`) and checked once at
  * start-up: `menus.json` lists the break reasons (digit = position, 1-9; optional `maxMinutes` for
- * break timers), and one `<lang>.json` per language holds every prompt and a spoken label for
- * every reason. Anything missing or malformed throws one line naming the file and the field, so
+ * break timers), and one `<lang>.json` per language holds every prompt, a spoken label for every
+ * reason, a voice per dialect and the words a caller may say at the menus. Anything missing or malformed throws one line naming the file and the field, so
  * the service refuses to start instead of failing in the middle of a call.
  */
 
@@ -53,12 +53,19 @@ const promptsSchema = z
   .object(Object.fromEntries(Object.keys(PROMPT_PLACEHOLDERS).map((k) => [k, promptText(k as PromptName)])) as Record<PromptName, ReturnType<typeof promptText>>)
   .strict();
 
+const spokenWords = z.array(z.string().trim().min(1).max(100)).min(1).max(20);
+
 const languageSchema = z
   .object({
     name: z.string().min(1).max(64),
-    voice: z.object({ twiml: voice, plivo: voice }).strict(),
+    /** One voice per dialect voice key (dialect.*.ts `voice`): twiml, plivo, optionally texml. */
+    voice: z.object({ twiml: voice, plivo: voice, texml: voice.optional() }).strict(),
     prompts: promptsSchema,
     reasons: z.record(z.string(), z.string().trim().min(1).max(200)),
+    /** Words a caller may say instead of pressing a digit (docs/http.md §10). */
+    speech: z
+      .object({ break: spokenWords, available: spokenWords, repeat: spokenWords, reasons: z.record(z.string(), spokenWords) })
+      .strict(),
   })
   .strict();
 
@@ -138,6 +145,12 @@ export function loadIvrCatalog(dir: string, defaultLanguage: string): IvrCatalog
     }
     for (const id of Object.keys(pack.reasons)) {
       if (!menus.reasons.some((r) => r.id === id)) throw new IvrDataError(`IVR data: ${file} reasons.${id}: not a reason in menus.json`);
+    }
+    for (const r of menus.reasons) {
+      if (pack.speech.reasons[r.id] === undefined) throw new IvrDataError(`IVR data: ${file} speech.reasons.${r.id}: missing spoken words`);
+    }
+    for (const id of Object.keys(pack.speech.reasons)) {
+      if (!menus.reasons.some((r) => r.id === id)) throw new IvrDataError(`IVR data: ${file} speech.reasons.${id}: not a reason in menus.json`);
     }
     packs.set(m[1]!, pack);
   }

@@ -34,6 +34,8 @@ export type Decision =
 export interface FlowContext {
   catalog: IvrCatalog;
   pack: LanguagePack;
+  /** Gathers also listen for speech (docs/http.md §10). */
+  speech: boolean;
   /** URL of the next step (same path, same stage, same options). */
   actionUrl(next: CallState): string;
 }
@@ -56,10 +58,52 @@ function stateNow(pack: LanguagePack, agent: AgentRecord, changed: boolean): Say
   return prompt(pack, changed ? 'nowOnBreak' : 'isOnBreak');
 }
 
-function gather(ctx: FlowContext, next: CallState, prompts: SayVerb[]): IvrVerb[] {
+/** The words a caller may say at a step, as recognition hints. */
+function hintsFor(pack: LanguagePack, step: 'menu' | 'reason'): string[] {
+  const reasons = Object.values(pack.speech.reasons).flat();
+  return step === 'menu' ? [...pack.speech.break, ...pack.speech.available, ...pack.speech.repeat, ...reasons] : reasons;
+}
+
+function gather(ctx: FlowContext, next: CallState & { step: 'menu' | 'reason' }, prompts: SayVerb[]): IvrVerb[] {
   const action = ctx.actionUrl(next);
-  // On timeout the platform moves on to the Redirect: the same step again, without digits.
-  return [{ kind: 'gather', action, numDigits: 1, timeout: GATHER_TIMEOUT_SECONDS, prompts }, { kind: 'redirect', url: action }];
+  const speechHints = ctx.speech ? [...new Set(hintsFor(ctx.pack, next.step))] : undefined;
+  // On timeout the platform moves on to the Redirect: the same step again, without input.
+  return [
+    { kind: 'gather', action, numDigits: 1, timeout: GATHER_TIMEOUT_SECONDS, prompts, ...(speechHints ? { speechHints } : {}) },
+    { kind: 'redirect', url: action },
+  ];
+}
+
+/** Lowercase words separated by single spaces, punctuation and symbols dropped, padded with spaces. */
+function words(s: string): string {
+  return ` ${s.normalize('NFC').toLocaleLowerCase().replace(/[\p{P}\p{S}]+/gu, ' ').replace(/\s+/gu, ' ').trim()} `;
+}
+
+const says = (transcript: string, choices: readonly string[]) => choices.some((w) => words(w).trim() !== '' && transcript.includes(words(w)));
+
+/**
+ * A spoken choice (docs/http.md §10), matched against the words of ivr/<lang>.json `speech`. In the
+ * reason menu a reason's words are its digit. At the menu "available" is digit 2, a reason's
+ * words pick that break at once, "break" is digit 1 and "repeat" digit 3. Nothing heard, or words
+ * of choices that contradict each other ("back from lunch": available and lunch), is a wrong input.
+ */
+export function heard(ctx: FlowContext, step: 'menu' | 'reason', speech: string): { digits: string } | { reason: string } | undefined {
+  const t = words(speech);
+  const reasons = ctx.catalog.reasons.filter((r) => says(t, ctx.pack.speech.reasons[r.id] ?? []));
+  if (step === 'reason') return reasons.length === 1 ? { digits: reasons[0]!.digit } : undefined;
+  const available = says(t, ctx.pack.speech.available);
+  const onBreak = says(t, ctx.pack.speech.break) || reasons.length > 0;
+  const repeat = says(t, ctx.pack.speech.repeat);
+  if ([available, onBreak, repeat].filter(Boolean).length !== 1 || reasons.length > 1) return undefined;
+  if (available) return { digits: '2' };
+  if (repeat) return { digits: '3' };
+  return reasons.length === 1 ? { reason: reasons[0]!.id } : { digits: '1' };
+}
+
+/** The caller's input at a gather: pressed digits win over speech. */
+export interface CallInput {
+  digits?: string;
+  speech?: string;
 }
 
 function menuGather(ctx: FlowContext, state: CallState, miss: number): IvrVerb[] {
@@ -79,7 +123,14 @@ function miss(ctx: FlowContext, state: CallState, digits: string | undefined, ag
   return { kind: 'reply', verbs: [why, ...again(misses)] };
 }
 
-export function decide(ctx: FlowContext, mode: Mode, state: CallState, agent: AgentRecord, digits: string | undefined): Decision {
+export function decide(ctx: FlowContext, mode: Mode, state: CallState, agent: AgentRecord, input: CallInput): Decision {
+  let digits = input.digits;
+  if (digits === undefined && input.speech !== undefined && state.step !== 'start') {
+    const choice = heard(ctx, state.step, input.speech);
+    if (choice && 'reason' in choice) return { kind: 'change', pause: true, reason: choice.reason };
+    // Speech that picks nothing is a wrong input, not a missing one.
+    digits = choice?.digits ?? '';
+  }
   switch (state.step) {
     case 'start':
       if (mode === 'toggle') return { kind: 'change', pause: 'toggle' };
@@ -101,6 +152,11 @@ export function decide(ctx: FlowContext, mode: Mode, state: CallState, agent: Ag
 export function afterChange(ctx: FlowContext, state: CallState, agent: AgentRecord, changed: boolean): IvrVerb[] {
   const hello = state.step === 'start' ? greeting(ctx.pack, agent) : [];
   return [...hello, stateNow(ctx.pack, agent, changed), prompt(ctx.pack, 'goodbye'), hangup()];
+}
+
+/** The agent's state as a sentence, without a change (Exotel's greeting for a call not seen yet). */
+export function currentState(pack: LanguagePack, agent: AgentRecord): IvrVerb[] {
+  return [stateNow(pack, agent, false)];
 }
 
 export function spoken(pack: LanguagePack, name: PromptName): IvrVerb[] {

@@ -13,11 +13,15 @@ export interface CallInfo {
   did?: string;
   callId?: string;
   digits?: string;
+  /** What the caller said, as the platform recognised it (docs/http.md §10). */
+  speech?: string;
 }
 
 const CLI_NAMES = ['$call.cli.number', 'call.cli.number', 'cli', 'from', 'callfrom', 'caller_id_number'];
 const DID_NAMES = ['$call.did.number', 'call.did.number', 'did', 'to', 'callto'];
 const CALL_ID_NAMES = ['$call.id', 'call.id', 'callsid', 'calluuid'];
+/** Twilio and TeXML post the transcript as `SpeechResult`, Plivo's GetInput as `Speech`. */
+const SPEECH_NAMES = ['speechresult', 'speech'];
 const MAX_DEPTH = 4;
 
 function scalar(v: unknown): string | undefined {
@@ -60,8 +64,8 @@ function unwrapDigits(v: string | undefined): string | undefined {
 export function readCall(req: Request, res: Response): CallInfo {
   // docs/http.md §7.1: with signatures configured, only what the signature covers (ivr.signature.middleware.ts).
   if (res.locals.signedCall) {
-    const { callId, cli, did, digits } = res.locals.signedCall;
-    return { callId, cli, did, digits };
+    const { callId, cli, did, digits, speech } = res.locals.signedCall;
+    return { callId, cli, did, digits, speech };
   }
   const body = new Map<string, string>();
   const input = res.locals.input;
@@ -76,5 +80,6 @@ export function readCall(req: Request, res: Response): CallInfo {
     did: firstPresent(fields, DID_NAMES),
     callId: firstPresent(fields, CALL_ID_NAMES),
     digits: unwrapDigits(fields.get('digits')),
+    speech: firstPresent(fields, SPEECH_NAMES),
   };
 }

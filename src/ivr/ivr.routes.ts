@@ -8,19 +8,40 @@ import { readCall } from './ivr.request.js';
 import type { IvrService } from './ivr.service.js';
 import { ivrSignatureCheck, signedBodyTypes } from './ivr.signature.middleware.js';
 
-/** `/ivr/inbound` (= `/ivr/prod/inbound`) and `/ivr/{stage}/inbound` (docs/http.md §4). Errors before a call is read answer in XML. */
+/**
+ * `/ivr/inbound` (= `/ivr/prod/inbound`), `/ivr/{stage}/inbound`, and Exotel's greeting text at
+ * `/ivr/{stage}/exotel/say` (docs/http.md §4, §10). Errors before a call is read answer in XML.
+ */
 export function ivrRoutes(router: Router, { config, clock }: Pick<AppDeps, 'config' | 'clock'>, ivr: IvrService): void {
-  const xmlReplies = (_req: Request, res: Response, next: NextFunction) => ((res.locals.format = 'xml'), next());
-  const answer = (stageOf: (req: Request) => Stage) =>
-    handle(async (req, res) => {
-      const a = await ivr.answerCall({ stage: stageOf(req), path: req.path, query: new URLSearchParams(queryPairs(req)), call: readCall(req, res) });
-      res.locals.route = `${req.baseUrl}${String(req.route.path)}`;
-      res.status(a.status).type(a.contentType).send(a.body);
-    });
-  const handlers = (stageOf: (req: Request) => Stage) => {
-    const h = [xmlReplies, signedBodyTypes(config), readBody(), ivrSignatureCheck(config, clock), answer(stageOf)];
+  const xmlErrors = (_req: Request, res: Response, next: NextFunction) => ((res.locals.format = 'xml'), next());
+  const before = [xmlErrors, signedBodyTypes(config), readBody(), ivrSignatureCheck(config, clock)];
+  const incoming = (req: Request, res: Response, stage: Stage) => ({ stage, path: req.path, query: new URLSearchParams(queryPairs(req)), call: readCall(req, res) });
+  const label = (req: Request, res: Response) => (res.locals.route = `${req.baseUrl}${String(req.route.path)}`);
+
+  const inbound = (stageOf: (req: Request) => Stage) => {
+    const h = [
+      ...before,
+      handle(async (req, res) => {
+        const a = await ivr.answerCall(incoming(req, res, stageOf(req)));
+        label(req, res);
+        res.status(a.status).type(a.contentType).send(a.body);
+      }),
+    ];
     return { get: h, post: h };
   };
-  route(router, '/ivr/inbound', handlers(() => 'prod'));
-  route(router, '/ivr/:stage/inbound', handlers((req) => parseStage(req.params.stage)), stageGuard);
+  const say = (stageOf: (req: Request) => Stage) => ({
+    get: [
+      ...before,
+      handle(async (req, res) => {
+        const text = await ivr.sayNow(incoming(req, res, stageOf(req)));
+        label(req, res);
+        res.status(200).type('text/plain; charset=utf-8').send(text);
+      }),
+    ],
+  });
+
+  route(router, '/ivr/inbound', inbound(() => 'prod'));
+  route(router, '/ivr/:stage/inbound', inbound((req) => parseStage(req.params.stage)), stageGuard);
+  route(router, '/ivr/exotel/say', say(() => 'prod'));
+  route(router, '/ivr/:stage/exotel/say', say((req) => parseStage(req.params.stage)), stageGuard);
 }

@@ -3,19 +3,23 @@ import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import { normalizePhone } from '../phone.js';
-import type { PauseOutcome, PauseService } from '../pause/pause.service.js';
-import type { IvrCatalog } from './ivr.catalog.js';
-import { afterChange, decide, readState, spoken, type CallState, type FlowContext, type Mode } from './ivr.flow.js';
-import { DIALECTS, type Dialect, type IvrVerb } from './ivr.reply.js';
+import type { AgentRecord, PauseOutcome } from '../pause/pause.store.js';
+import type { PauseService } from '../pause/pause.service.js';
+import type { IvrCatalog, LanguagePack } from './ivr.catalog.js';
+import { DIALECT_TABLES, DIALECTS, type Dialect } from './dialects.js';
+import { afterChange, currentState, decide, readState, spoken, type CallState, type FlowContext, type Mode } from './ivr.flow.js';
+import type { IvrVerb, Voice } from './ivr.reply.js';
 import type { CallInfo } from './ivr.request.js';
 import type { IvrStepsStore } from './ivr.steps.store.js';
-import { renderReply } from './render.js';
+import { contentTypeOf, renderReply, spokenText, type RenderedReply } from './render.js';
 
 /**
- * Answering one platform callback of an inbound DID call (docs/http.md §4), free of HTTP: the
- * route hands over the stage, the path and query the platform called and the call's fields, and
- * gets back what to send. Every reply to a call is 200 in the chosen dialect, also for unknown
- * callers and the per-agent limit, because platforms treat other statuses as failures.
+ * Answering one platform callback of an inbound DID call (docs/http.md §4, §7.1, §10), free of
+ * HTTP: the route hands over the stage, the path and query the platform called and the call's
+ * fields, and gets back what to send. Every reply to a call is 200 in an XML dialect, also for
+ * unknown callers and the per-agent limit, because platforms treat other statuses as failures;
+ * Exotel's Passthru branches on 200/302 instead. A call that began more than
+ * IVR_CALL_MAX_MINUTES earlier is refused (AppError FORBIDDEN).
  */
 
 export interface IncomingCall {
@@ -27,11 +31,7 @@ export interface IncomingCall {
   call: CallInfo;
 }
 
-export interface IvrAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-}
+export type IvrAnswer = RenderedReply;
 
 export interface IvrServiceDeps {
   config: Config;
@@ -48,26 +48,71 @@ export interface IvrServiceDeps {
  */
 const SETTING_PARAMS = new Set(['dialect', 'mode', 'lang']);
 
+/**
+ * A stored step reply (ivr_steps.reply) is the answer as JSON: its status (Exotel branches on
+ * it) and body. A plain XML string, as stored before, is a 200 with that body.
+ */
+function encodeStored(r: { status: number; body: string }): string {
+  return JSON.stringify({ status: r.status, body: r.body });
+}
+
+function decodeStored(s: string): { status: number; body: string } {
+  if (!s.startsWith('{')) return { status: 200, body: s };
+  const r = JSON.parse(s) as { status: number; body: string };
+  return { status: r.status, body: r.body };
+}
+
+export function dialectOf(query: URLSearchParams, fallback: Dialect): Dialect {
+  return DIALECTS.find((d) => d === query.get('dialect')?.toLowerCase()) ?? fallback;
+}
+
+/** The voice a dialect speaks with, from the language file (its own key, else its fallback). */
+function voiceOf(pack: LanguagePack, dialect: Dialect): Voice {
+  const t = DIALECT_TABLES[dialect];
+  if (t.format === 'text') return { language: pack.voice.twiml.language };
+  const voices = pack.voice as Record<string, Voice | undefined>;
+  return voices[t.voice.key] ?? voices[t.voice.fallback ?? '']!;
+}
+
 export function createIvrService({ config, clock, pause, catalog, steps }: IvrServiceDeps) {
+  const maxCallMs = config.IVR_CALL_MAX_MINUTES * 60_000;
+
+  function languageOf(lang: string | null | undefined, agent: AgentRecord | undefined): LanguagePack {
+    const language = [lang, agent?.language].find((l): l is string => l != null && catalog.has(l)) ?? config.IVR_LANGUAGE;
+    return catalog.pack(language);
+  }
+
+  async function agentOf(stage: Stage, raw: string | undefined): Promise<{ cli?: string; agent?: AgentRecord }> {
+    const cli = raw === undefined ? undefined : normalizePhone(raw, config.DEFAULT_REGION);
+    return { cli, agent: cli === undefined ? undefined : await pause.getAgent(stage, cli) };
+  }
+
   async function answerCall({ stage, path, query, call }: IncomingCall): Promise<IvrAnswer> {
-    const dialect: Dialect = DIALECTS.find((d) => d === query.get('dialect')?.toLowerCase()) ?? config.IVR_DIALECT;
+    const dialect = dialectOf(query, config.IVR_DIALECT);
     const modeParam = query.get('mode')?.toLowerCase();
-    const mode: Mode = modeParam === 'toggle' || modeParam === 'menu' ? modeParam : config.IVR_MODE;
+    const chosenMode: Mode = modeParam === 'toggle' || modeParam === 'menu' ? modeParam : config.IVR_MODE;
+    // Exotel's Passthru cannot gather: it toggles, and the flow's branch speaks the result.
+    const mode: Mode = DIALECT_TABLES[dialect].format === 'text' ? 'toggle' : chosenMode;
     const state = readState(query);
 
-    const cli = call.cli === undefined ? undefined : normalizePhone(call.cli, config.DEFAULT_REGION);
-    const agent = cli === undefined ? undefined : await pause.getAgent(stage, cli);
-    const language = [query.get('lang'), agent?.language].find((l): l is string => l != null && catalog.has(l)) ?? config.IVR_LANGUAGE;
-    const pack = catalog.pack(language);
-    const render = (verbs: IvrVerb[]) => renderReply(dialect, { voice: pack.voice[dialect], verbs });
-    const reply = (body: string): IvrAnswer => ({ status: 200, contentType: 'application/xml; charset=utf-8', body });
+    const { cli, agent } = await agentOf(stage, call.cli);
+    const pack = languageOf(query.get('lang'), agent);
+    const voice = voiceOf(pack, dialect);
+    const render = (verbs: IvrVerb[], onBreak?: boolean) => renderReply(dialect, { voice, verbs, onBreak });
 
     // Unknown, withheld or non-numeric callers: speak and hang up; nothing is stored.
-    if (!agent || !cli) return reply(render(spoken(pack, 'notRegistered')));
+    if (!agent || !cli) return render(spoken(pack, 'notRegistered'));
+
+    // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
+    const callId = call.callId;
+    if (callId && clock.now() - (await steps.firstSeen(stage, callId, clock.now())) > maxCallMs) {
+      throw new AppError('FORBIDDEN', `call ${callId.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
+    }
 
     const ctx: FlowContext = {
       catalog,
       pack,
+      speech: config.IVR_SPEECH,
       actionUrl(next: CallState) {
         const q = new URLSearchParams([...query].filter(([k]) => SETTING_PARAMS.has(k)));
         q.set('step', next.step);
@@ -77,43 +122,60 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
       },
     };
 
-    // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
-    const callId = call.callId;
-    if (callId && clock.now() - (await steps.firstSeen(stage, callId, clock.now())) > config.IVR_CALL_MAX_MINUTES * 60_000) {
-      throw new AppError('FORBIDDEN', `call ${callId.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
-    }
-
     // A platform retry of this call's step gets the stored reply and changes nothing again.
-    const stepKey = `${path}?${query.toString()}|${call.digits ?? ''}`;
+    const stepKey = `${path}?${query.toString()}|${call.digits ?? ''}|${call.speech ?? ''}`;
+    const answer = (stored: string): IvrAnswer => ({ ...decodeStored(stored), contentType: contentTypeOf(dialect) });
     const stored = callId ? await steps.get(stage, callId, stepKey) : undefined;
-    if (stored !== undefined) return reply(stored);
-    const keep = async (xml: string) => (callId ? steps.keep(stage, callId, stepKey, xml, clock.now()) : xml);
+    if (stored !== undefined) return answer(stored);
+    // Remember what the call heard, for platforms that fetch it separately (Exotel's Greeting).
+    const heard = async (verbs: IvrVerb[]) => {
+      if (callId) await steps.noteSaid(stage, callId, spokenText({ verbs }));
+    };
+    const keep = async (verbs: IvrVerb[], onBreak?: boolean): Promise<IvrAnswer> => {
+      const r = render(verbs, onBreak);
+      if (!callId) return r;
+      const kept = answer(await steps.keep(stage, callId, stepKey, encodeStored(r), clock.now()));
+      if (kept.body === r.body) await heard(verbs);
+      return kept;
+    };
 
-    const decision = decide(ctx, mode, state, agent, call.digits);
-    if (decision.kind === 'reply') return reply(await keep(render(decision.verbs)));
+    const decision = decide(ctx, mode, state, agent, { digits: call.digits, speech: call.speech });
+    if (decision.kind === 'reply') return keep(decision.verbs, agent.pause);
 
-    const replyTo = (o: PauseOutcome) => render(afterChange(ctx, state, o.agent, o.changed));
-    let xml: string;
+    const verbsFor = (o: Pick<PauseOutcome, 'agent' | 'changed'>) => afterChange(ctx, state, o.agent, o.changed);
     try {
       // The reply is stored in the change's own transaction; if this step was answered meanwhile
       // (a platform retry that overtook us), nothing changes and that answer is given.
       const result = await pause.changePauseWith(
         { stage, cli, pause: decision.pause, reason: decision.reason, source: 'ivr', callId: callId ?? null },
-        { agent, alsoKeep: callId ? { stage, callId, step: stepKey, reply: replyTo } : undefined },
+        { agent, alsoKeep: callId ? { stage, callId, step: stepKey, reply: (o) => encodeStored(render(verbsFor(o), o.agent.pause)) } : undefined },
       );
-      if (result.kind === 'replayed') xml = result.reply;
-      else if (result.kind === 'applied') xml = result.reply ?? replyTo(result);
-      else xml = replyTo({ agent: result.agent, changed: false, event: null });
+      if (result.kind === 'replayed') return answer(result.reply);
+      const outcome = result.kind === 'applied' ? result : { agent: result.agent, changed: false };
+      await heard(verbsFor(outcome));
+      return result.kind === 'applied' && result.reply !== undefined ? answer(result.reply) : render(verbsFor(outcome), outcome.agent.pause);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
-      if (e.code === 'RATE_LIMITED') xml = await keep(render(spoken(pack, 'rateLimited')));
-      else if (e.code === 'AGENT_NOT_FOUND') xml = render(spoken(pack, 'notRegistered'));
-      else throw e;
+      if (e.code === 'RATE_LIMITED') return keep(spoken(pack, 'rateLimited'));
+      if (e.code === 'AGENT_NOT_FOUND') return render(spoken(pack, 'notRegistered'));
+      throw e;
     }
-    return reply(xml);
   }
 
-  return { answerCall };
+  /**
+   * What a call should hear now (docs/http.md §10, Exotel's Greeting): what its latest reply
+   * spoke, in the language it was spoken in; for a call not seen yet, the caller's current state
+   * (or the not-registered prompt), in the agent's language.
+   */
+  async function sayNow({ stage, query, call }: Omit<IncomingCall, 'path'>): Promise<string> {
+    const said = call.callId ? await steps.lastSaid(stage, call.callId) : undefined;
+    if (said !== undefined) return said;
+    const { agent } = await agentOf(stage, call.cli);
+    const pack = languageOf(query.get('lang'), agent);
+    return spokenText({ verbs: agent ? currentState(pack, agent) : spoken(pack, 'notRegistered') });
+  }
+
+  return { answerCall, sayNow };
 }
 
 export type IvrService = ReturnType<typeof createIvrService>;

@@ -21,9 +21,9 @@ export type Signer = 'twilio' | 'plivo' | 'telnyx';
 
 /** The platform's own names of the call fields (docs/http.md §7.1). */
 const FIELDS: Record<Signer, Record<keyof CallInfo, string>> = {
-  twilio: { callId: 'CallSid', cli: 'From', did: 'To', digits: 'Digits' },
-  plivo: { callId: 'CallUUID', cli: 'From', did: 'To', digits: 'Digits' },
-  telnyx: { callId: 'CallSid', cli: 'From', did: 'To', digits: 'Digits' },
+  twilio: { callId: 'CallSid', cli: 'From', did: 'To', digits: 'Digits', speech: 'SpeechResult' },
+  plivo: { callId: 'CallUUID', cli: 'From', did: 'To', digits: 'Digits', speech: 'Speech' },
+  telnyx: { callId: 'CallSid', cli: 'From', did: 'To', digits: 'Digits', speech: 'SpeechResult' },
 };
 
 /** Telnyx's replay window: a signature whose timestamp is further than this from now is refused. */
@@ -111,7 +111,14 @@ export function ivrSignatureCheck(config: Config, clock: Clock): RequestHandler 
       const names = FIELDS[by];
       const callId = read(names.callId);
       if (!callId) throw forbidden(`a signed ${by} callback must carry ${names.callId}`);
-      res.locals.signedCall = { signer: by, callId, cli: read(names.cli), did: read(names.did), digits: read(names.digits) };
+      res.locals.signedCall = {
+        signer: by,
+        callId,
+        cli: read(names.cli),
+        did: read(names.did),
+        digits: read(names.digits),
+        speech: read(names.speech),
+      };
       next();
     } catch (e) {
       next(e);

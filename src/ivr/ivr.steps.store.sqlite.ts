@@ -9,6 +9,8 @@ export class SqliteIvrStepsStore implements IvrStepsStore {
   private readonly pruneStmt;
   private readonly seenStmt;
   private readonly pruneCallsStmt;
+  private readonly saidStmt;
+  private readonly lastSaidStmt;
 
   constructor(db: Db) {
     this.getStmt = db.prepare<[Stage, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?').pluck();
@@ -28,6 +30,16 @@ export class SqliteIvrStepsStore implements IvrStepsStore {
       )
       .pluck();
     this.pruneCallsStmt = db.prepare<[number]>('DELETE FROM ivr_calls WHERE first_seen < ?');
+    this.saidStmt = db.prepare<[string, Stage, string]>('UPDATE ivr_calls SET last_said = ? WHERE stage = ? AND call_id = ?');
+    this.lastSaidStmt = db.prepare<[Stage, string], string | null>('SELECT last_said FROM ivr_calls WHERE stage = ? AND call_id = ?').pluck();
+  }
+
+  async noteSaid(stage: Stage, callId: string, text: string): Promise<void> {
+    this.saidStmt.run(text, stage, callId);
+  }
+
+  async lastSaid(stage: Stage, callId: string): Promise<string | undefined> {
+    return this.lastSaidStmt.get(stage, callId) ?? undefined;
   }
 
   async firstSeen(stage: Stage, callId: string, now: number): Promise<number> {

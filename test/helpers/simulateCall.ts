@@ -8,7 +8,7 @@ export interface SimulateOptions {
   /** Defaults to a fresh id per call. */
   callId?: string;
   dialect?: Dialect;
-  /** Digits pressed at successive prompts. */
+  /** Inputs at successive prompts: digits, or `said:<words>` for speech. */
   digits?: string[];
   /** First URL; default `/ivr/test/inbound` with `?dialect=` when a dialect is given. */
   url?: string;
@@ -26,10 +26,10 @@ export function simulateCall(http: Express, o: SimulateOptions): Promise<PlayedC
   const send = async (r: CallRequest) => {
     const path = r.url.replace(/^https?:\/\/[^/]+/, '');
     const res =
-      r.method === 'GET'
-        ? await agent.get(path).query(r.form).set(o.headers ?? {})
-        : await agent.post(path).type('form').set(o.headers ?? {}).send(r.form);
-    return { status: res.status, body: res.text };
+      r.method === 'POST'
+        ? await agent.post(path).type('form').set(o.headers ?? {}).send(r.form)
+        : await (r.method === 'HEAD' ? agent.head(path) : agent.get(path)).query(r.form).set(o.headers ?? {});
+    return { status: res.status, body: res.text ?? '', headers: res.headers as Record<string, string> };
   };
   calls++;
   return playCall(send, {

@@ -234,12 +234,12 @@ describe('inbound IVR dialects', () => {
   afterEach(async () => t.close());
 
   const TWIML = new Set(['Response', 'Say', 'Gather', 'Redirect', 'Hangup']);
-  const PLIVO = new Set(['Response', 'Speak', 'GetDigits', 'Redirect', 'Hangup']);
+  const PLIVO = new Set(['Response', 'Speak', 'GetInput', 'Redirect', 'Hangup']);
   const ATTRS: Record<string, Set<string>> = {
     Say: new Set(['language', 'voice']),
     Speak: new Set(['language', 'voice']),
-    Gather: new Set(['input', 'numDigits', 'timeout', 'action', 'method']),
-    GetDigits: new Set(['action', 'method', 'numDigits', 'timeout', 'retries']),
+    Gather: new Set(['input', 'numDigits', 'timeout', 'action', 'method', 'hints', 'language']),
+    GetInput: new Set(['action', 'method', 'inputType', 'executionTimeout', 'numDigits', 'hints', 'language']),
     Redirect: new Set(['method']),
   };
 

@@ -120,7 +120,8 @@ describe('issue 10 item 2: signed parameters re-split so the call id disappears'
     // A day later the stored reply is gone (the pruner runs at start and hourly) ...
     t.clock.advance(25 * 60 * 60 * 1000);
     t.app.start();
-    expect(t.db.prepare("SELECT count(*) FROM ivr_steps WHERE call_id = 'CAold'").pluck().get()).toBe(0);
+    const [stored] = await t.query<{ n: number | string }>('SELECT count(*) AS n FROM ivr_steps WHERE call_id = ?', ['CAold']);
+    expect(Number(stored!.n)).toBe(0);
     const log = await events();
     // ... but the call id is remembered, and a call that began 25 hours ago is a replay.
     const replay = await send();

@@ -7,4 +7,3 @@ CREATE TABLE ivr_calls (
   PRIMARY KEY (stage, call_id)
 );
 CREATE INDEX ivr_calls_first_seen ON ivr_calls (first_seen);
-ALTER TABLE ivr_steps ADD COLUMN status INTEGER NOT NULL DEFAULT 200;

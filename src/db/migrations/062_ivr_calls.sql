@@ -11,5 +11,3 @@ CREATE TABLE ivr_calls (
   PRIMARY KEY (stage, call_id)
 ) WITHOUT ROWID;
 CREATE INDEX ivr_calls_first_seen ON ivr_calls (first_seen);
--- The HTTP status of a stored reply: Exotel's Passthru branches on it (docs/http.md §10).
-ALTER TABLE ivr_steps ADD COLUMN status INTEGER NOT NULL DEFAULT 200;
