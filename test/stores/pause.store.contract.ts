@@ -212,5 +212,16 @@ export function pauseStoreContract(open: OpenStores): void {
       expect(await steps.firstSeen('test', 'CA1', T0 + 900)).toBe(T0 + 900);
       expect(await steps.firstSeen('test', 'CA2', T0 + 900)).toBe(T0 + 100);
     });
+
+    it('when a call’s words are noted, then the latest note is what it last heard, per stage and call', async () => {
+      const steps = opened.stores.ivrSteps;
+      await steps.firstSeen('test', 'CA1', T0);
+      expect(await steps.lastSaid('test', 'CA1')).toBeUndefined();
+      await steps.noteSaid('test', 'CA1', 'You are now on break.');
+      await steps.noteSaid('test', 'CA1', 'नमस्ते। अब आप उपलब्ध हैं।');
+      expect(await steps.lastSaid('test', 'CA1')).toBe('नमस्ते। अब आप उपलब्ध हैं।');
+      expect(await steps.lastSaid('prod', 'CA1')).toBeUndefined();
+      expect(await steps.lastSaid('test', 'CA2')).toBeUndefined();
+    });
   });
 }
