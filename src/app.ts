@@ -23,6 +23,8 @@ export interface App {
   start(): void;
   /** The server stopped accepting: end long-lived responses (SSE) so in-flight requests can finish. */
   closing(): void;
+  /** Requests being served now (event streams included until they end). */
+  inFlight(): number;
   /** Stop background work and flush what must be kept. */
   stop(): Promise<void>;
 }
@@ -39,7 +41,10 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.use(requestLog(logger, metrics));
   // While stopping, every reply closes its connection, so no browser keeps a socket to this process (docs/http.md §8.3).
   let stopping = false;
+  let inFlight = 0;
   app.use((_req, res, next) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
     if (stopping) res.setHeader('Connection', 'close');
     next();
   });
@@ -94,6 +99,7 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
       started = true;
       for (const f of features) f.start?.();
     },
+    inFlight: () => inFlight,
     closing() {
       stopping = true;
       for (const f of features) f.closing?.();

@@ -111,12 +111,14 @@ async function shutdown(signal: string): Promise<void> {
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
   // Stop accepting; end SSE streams (their sockets close); let requests in flight finish, each
-  // reply closing its connection; keep dropping keep-alive sockets that fall idle meanwhile
-  // (docs/http.md §8.3).
+  // reply closing its connection; keep dropping keep-alive sockets that fall idle meanwhile, and
+  // once nothing is in flight every socket left (a browser's preconnected spare counts as busy
+  // to closeIdleConnections) (docs/http.md §8.3).
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   app.closing();
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const sweepConnections = () => (app.inFlight() === 0 ? server.closeAllConnections() : server.closeIdleConnections());
+  sweepConnections();
+  const sweep = setInterval(sweepConnections, 50);
   await closed;
   clearInterval(sweep);
   await app.stop();

@@ -1,15 +1,16 @@
 import type { Request, Response } from 'express';
-import type { EventBus, PauseChangeEvent } from '../events/bus.js';
+import type { AgentChangeEvent, EventBus, PauseChangeEvent } from '../events/bus.js';
 import { AppError } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import type { LimitFor } from './report.js';
 
 /**
  * Server-Sent Events for the supervisor board: each committed pause change of the stage is sent
- * as `event: pauseChange` with the bus event plus the limit of the new break. Writing never
+ * as `event: pauseChange` with the bus event plus the limit of the new break, and each agent
+ * added, changed or removed as `event: agentChange` `{stage, cli, change}`. Writing never
  * blocks the change: a client that stops reading (more than MAX_BUFFERED bytes unsent) is cut
- * off and reconnects by itself. A comment every HEARTBEAT_MS keeps proxies from closing idle
- * streams. `closeAll()` ends every stream when the server stops accepting and closes its socket,
+ * off and reconnects by itself. An `event: ping` every HEARTBEAT_MS keeps proxies from closing
+ * idle streams and lets the page notice a connection that died silently. `closeAll()` ends every stream when the server stops accepting and closes its socket,
  * so shutdown is not held up by open boards and a reconnecting browser cannot come back over a
  * kept-alive connection to the stopping process; from then on a new stream is refused with 503
  * (docs/http.md §8.3).
@@ -30,6 +31,10 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
     if (clients.size === 0) return;
     const msg: PauseChangeMessage = { ...e, limitMinutes: e.pause ? limitFor(e.reason) : 0 };
     const frame = `event: pauseChange\ndata: ${JSON.stringify(msg)}\n\n`;
+    for (const c of clients) if (c.stage === e.stage) write(c.res, frame);
+  };
+  const onAgent = (e: AgentChangeEvent) => {
+    const frame = `event: agentChange\ndata: ${JSON.stringify(e)}\n\n`;
     for (const c of clients) if (c.stage === e.stage) write(c.res, frame);
   };
 
@@ -59,14 +64,20 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
       // Reconnect after 2 s if the stream drops; the comment tells the browser the stream is live.
       res.write('retry: 2000\n: connected\n\n');
       const client = { stage, req, res };
-      if (clients.size === 0) bus.on('pauseChange', onChange);
+      if (clients.size === 0) {
+        bus.on('pauseChange', onChange);
+        bus.on('agentChange', onAgent);
+      }
       clients.add(client);
-      const heartbeat = setInterval(() => write(res, ': ping\n\n'), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => write(res, 'event: ping\ndata: {}\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       const done = () => {
         clearInterval(heartbeat);
         clients.delete(client);
-        if (clients.size === 0) bus.off('pauseChange', onChange);
+        if (clients.size === 0) {
+          bus.off('pauseChange', onChange);
+          bus.off('agentChange', onAgent);
+        }
       };
       req.on('close', done);
       res.on('close', done);

@@ -80,10 +80,10 @@ export function breaksRoutes(router: Router, service: BreaksService, stream: Boa
           .type('text/html; charset=utf-8')
           .set({
             'Cache-Control': 'no-store',
-            'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+            'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
             'X-Content-Type-Options': 'nosniff',
           })
-          .send(renderBoard(await service.board(stage), nonce));
+          .send(renderBoard(await service.board(stage), nonce, { canLogout: config.ADMIN_TOKEN !== undefined }));
       }),
     },
     stageGuard,

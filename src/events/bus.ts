@@ -18,8 +18,17 @@ export interface PauseChangeEvent {
   callId: string | null;
 }
 
+/** An agent was registered, renamed (any profile change) or removed; the board reloads its data. */
+export interface AgentChangeEvent {
+  stage: Stage;
+  /** The agent, or null when an import changed several at once. */
+  cli: string | null;
+  change: 'saved' | 'deleted' | 'imported';
+}
+
 interface BusEvents {
   pauseChange: [PauseChangeEvent];
+  agentChange: [AgentChangeEvent];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {}

@@ -44,7 +44,8 @@ function page(res: Response, status: number, title: string, body: string): void 
       'Cache-Control': 'no-store',
       'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      // Not no-referrer: with it Chromium sends `Origin: null` on the form's POST, which the Origin check refuses.
+      'Referrer-Policy': 'same-origin',
     })
     .send(
       `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +

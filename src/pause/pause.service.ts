@@ -3,7 +3,7 @@ import { iso } from '../clock.js';
 import { AppError, invalid } from '../http/errors.js';
 import { createLimiter, rejection } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
-import type { PauseChangeEvent } from '../events/bus.js';
+import type { AgentChangeEvent, PauseChangeEvent } from '../events/bus.js';
 import type {
   AgentProfile,
   AgentRecord,
@@ -178,6 +178,15 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     }
   }
 
+  /** After the commit: the board shows agents added, renamed or removed (docs/http.md §8.2). */
+  function announceAgent(ev: AgentChangeEvent): void {
+    try {
+      bus.emit('agentChange', ev);
+    } catch (e) {
+      logger.error({ errType: (e as Error)?.name }, 'agentChange listener failed');
+    }
+  }
+
   async function changePauseWith(req: PauseChangeRequest, options: ChangeOptions = {}): Promise<ChangeResult> {
     const reason = req.pause === false ? null : checkReason(req.reason);
     // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
@@ -209,12 +218,15 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     listAgents: (stage: Stage) => store.listAgents(stage),
 
     /** Create (available, no reason) or merge the given profile fields; `created` tells which. */
-    saveAgent(stage: Stage, input: AgentInput): Promise<{ agent: AgentRecord; created: boolean }> {
-      return store.saveAgent(stage, input.cli, checkProfile(input), clock.now());
+    async saveAgent(stage: Stage, input: AgentInput): Promise<{ agent: AgentRecord; created: boolean }> {
+      const saved = await store.saveAgent(stage, input.cli, checkProfile(input), clock.now());
+      announceAgent({ stage, cli: input.cli, change: 'saved' });
+      return saved;
     },
 
     async deleteAgent(stage: Stage, cli: string): Promise<void> {
       if (!(await store.deleteAgent(stage, cli))) throw agentNotFound(cli);
+      announceAgent({ stage, cli, change: 'deleted' });
     },
 
     /**
@@ -239,6 +251,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
         }
       }
       const counts = await store.importAgents(stage, valid, clock.now());
+      if (valid.length) announceAgent({ stage, cli: null, change: 'imported' });
       return { ...counts, invalid: bad };
     },
 
