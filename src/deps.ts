@@ -1,5 +1,4 @@
 import type { Config } from './config.js';
-import type { Db } from './db/open.js';
 import type { Stores } from './db/stores.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
@@ -8,10 +7,8 @@ import type { EventBus } from './events/bus.js';
 
 /** What every feature is built from; passed explicitly, never read from module singletons. */
 export interface AppDeps {
-  /** Every feature's storage (src/db/stores.ts); features use these, not the database. */
+  /** Every feature's storage (src/db/stores.ts); features never see the database engine. */
   stores: Stores;
-  /** The SQLite handle, for the features not yet moved onto their store (going away). */
-  db: Db;
   config: Config;
   logger: Logger;
   clock: Clock;

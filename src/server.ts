@@ -75,7 +75,7 @@ const stores: Stores = config.DATABASE_URL ? { ...createSqliteStores(db), ...(aw
 
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ stores, db, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
+  app = createApp({ stores, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
 } catch (e) {
   fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
 }

@@ -39,7 +39,7 @@ function open(): { db: Db; dir: string; deps: AppDeps; clock: { t: number } & Cl
   const clock = { t: Date.parse('2026-01-31T12:00:00.000Z'), now() { return this.t; } };
   const config = configFrom({ DATABASE_PATH: path, PAUSE_CHANGES_PER_MINUTE: '0', RATE_LIMIT_PER_IP: '0' });
   const logger = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
-  return { db, dir, clock, deps: { stores: createSqliteStores(db), db, config, logger, clock, metrics: createMetrics(), bus: new EventBus() } };
+  return { db, dir, clock, deps: { stores: createSqliteStores(db), config, logger, clock, metrics: createMetrics(), bus: new EventBus() } };
 }
 
 const cliOf = (i: number) => `+9190000${String(i).padStart(5, '0')}`;

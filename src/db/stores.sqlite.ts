@@ -4,6 +4,8 @@ import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
 import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
 import { SqliteOutboundStore } from '../outbound/outbound.store.sqlite.js';
 import { SqlitePauseStore } from '../pause/pause.store.sqlite.js';
+import { SqliteShortUrlStore } from '../shorturl/shorturl.store.sqlite.js';
+import { SqliteUserPrefsStore } from '../userprefs/userprefs.store.sqlite.js';
 
 /** All stores on one SQLite database (opened and migrated by `open.ts`). */
 export function createSqliteStores(db: Db): Stores {
@@ -14,6 +16,8 @@ export function createSqliteStores(db: Db): Stores {
     breaks: createSqliteBreaksStore(db),
     ivrSteps: new SqliteIvrStepsStore(db),
     outbound: new SqliteOutboundStore(db),
+    userPrefs: new SqliteUserPrefsStore(db),
+    shortUrls: new SqliteShortUrlStore(db),
     async ping() {
       ping.get();
     },

@@ -2,6 +2,8 @@ import type { BreaksStore } from '../breaks/breaks.store.js';
 import type { IvrStepsStore } from '../ivr/ivr.steps.store.js';
 import type { OutboundStore } from '../outbound/outbound.store.js';
 import type { PauseStore } from '../pause/pause.store.js';
+import type { ShortUrlStore } from '../shorturl/shorturl.store.js';
+import type { UserPrefsStore } from '../userprefs/userprefs.store.js';
 
 /**
  * Every feature's storage, behind one interface per feature (`src/<feature>/<feature>.store.ts`).
@@ -16,6 +18,8 @@ export interface Stores {
   breaks: BreaksStore;
   ivrSteps: IvrStepsStore;
   outbound: OutboundStore;
+  userPrefs: UserPrefsStore;
+  shortUrls: ShortUrlStore;
   /** One round trip to the database, for /healthz. */
   ping(): Promise<void>;
   /** Release the database (connections, file handle); the stores are unusable afterwards. */

@@ -1,6 +1,5 @@
 import type { AppDeps } from '../deps.js';
 import type { Feature } from '../webhook/registry.js';
-import { ShortUrlRepo } from './shorturl.repo.js';
 import { shortUrlRoutes } from './shorturl.routes.js';
 import { ownHostsOf } from './shorturl.rules.js';
 import { ShortUrlService, type ShortUrlServiceOptions } from './shorturl.service.js';
@@ -15,13 +14,13 @@ const FLUSH_INTERVAL_MS = 1_000;
  * catches single-segment paths, so this feature must be the last in `createFeatures()`.
  */
 export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions = {}): Feature {
-  const { db, config, logger, clock, metrics } = deps;
-  const repo = new ShortUrlRepo(db);
+  const { config, logger, clock, metrics } = deps;
+  const store = deps.stores.shortUrls;
   const visits = new VisitCounter(
-    (batch) => repo.addVisits(batch),
+    (batch) => store.addVisits(batch),
     (err) => logger.error({ errType: (err as Error)?.name, errCode: (err as { code?: string })?.code }, 'visit counts not written; kept for the next flush'),
   );
-  const service = new ShortUrlService(repo, visits, clock, metrics, options);
+  const service = new ShortUrlService(store, visits, clock, metrics, options);
   const tokens = new TokenBook(config.SHORTURL_TOKENS, config.SHORTURL_BASE_URL);
   const ownHosts = ownHostsOf([config.SHORTURL_BASE_URL, config.PUBLIC_BASE_URL, ...tokens.bases()]);
   let timer: NodeJS.Timeout | undefined;
@@ -30,13 +29,13 @@ export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions =
     name: 'shorturl',
     routes: (router) => shortUrlRoutes(router, { service, tokens, ownHosts, config, clock }),
     start() {
-      timer ??= setInterval(() => visits.flush(), FLUSH_INTERVAL_MS);
+      timer ??= setInterval(() => void visits.flush(), FLUSH_INTERVAL_MS);
       timer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      visits.flush();
+      await visits.drain();
     },
   };
 }

@@ -57,19 +57,19 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
         const slug = slugText === undefined ? undefined : checkSlug(slugText);
         const expiresAt = expiresText === undefined ? undefined : parseIsoInstant('expiresAt', expiresText);
         if (expiresAt !== undefined && expiresAt <= clock.now()) throw new AppError('INVALID_PARAMETER', 'expiresAt must be in the future', 'expiresAt');
-        const link = service.create({ token, longUrl, slug, expiresAt });
+        const link = await service.create({ token, longUrl, slug, expiresAt });
         send(req, res, 200, { shortUrl: link.shortUrl });
       }),
     ],
   });
 
   route(router, '/UrlShortner/phonon/stats/:code', {
-    get: handle((req, res) => {
+    get: handle(async (req, res) => {
       const params = Params.fromRequest(req, res);
       const given = params.requireString('custToken', { max: 256 });
       const token = tokens.find(given);
       const code = codeParam(req);
-      const stats = token && SLUG.test(code) ? service.stats(code, token) : undefined;
+      const stats = token && SLUG.test(code) ? await service.stats(code, token) : undefined;
       // Not the owner, a revoked token or no such link: one answer, so nothing can be probed.
       if (!stats) throw new AppError('NOT_FOUND', 'no such short link for this token');
       send(req, res, 200, { ...stats });
@@ -85,14 +85,15 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
     // Anything that cannot be a code is left to the app's 404, as is an unknown code, so both
     // get the very same reply and the redirect cannot be used to tell which codes exist.
     if (code === undefined) return next();
-    const found = service.resolve(code, req.method === 'GET');
-    if (found.kind === 'unknown') return next();
-    res.locals.route = '/:code';
-    if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
-    res.status(status);
-    res.setHeader('Location', found.longUrl);
-    // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
-    res.setHeader('Cache-Control', 'private, max-age=0');
-    res.end();
+    service.resolve(code, req.method === 'GET').then((found) => {
+      if (found.kind === 'unknown') return next();
+      res.locals.route = '/:code';
+      if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
+      res.status(status);
+      res.setHeader('Location', found.longUrl);
+      // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
+      res.setHeader('Cache-Control', 'private, max-age=0');
+      res.end();
+    }, next);
   });
 }

@@ -3,7 +3,7 @@ import { AppError } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { randomCode } from './code.js';
 import { LruCache } from './lruCache.js';
-import type { ShortUrlRepo } from './shorturl.repo.js';
+import type { ShortUrlStore } from './shorturl.store.js';
 import type { TokenEntry } from './tokens.js';
 import type { VisitCounter } from './visitCounter.js';
 
@@ -49,7 +49,7 @@ export class ShortUrlService {
   private readonly counted;
 
   constructor(
-    private readonly repo: ShortUrlRepo,
+    private readonly store: ShortUrlStore,
     private readonly visits: VisitCounter,
     private readonly clock: Clock,
     metrics: Metrics,
@@ -71,20 +71,21 @@ export class ShortUrlService {
    * Uniqueness is left to the database: insert first, and on a conflict either the same link
    * exists (return it), the slug is taken (409), or a generated code collided (try another).
    */
-  create(input: CreateInput): { code: string; shortUrl: string; created: boolean } {
+  async create(input: CreateInput): Promise<{ code: string; shortUrl: string; created: boolean }> {
     const { token, longUrl, slug } = input;
     const expiresAt = input.expiresAt ?? null;
     const createdAt = this.clock.now();
     const shortUrl = (code: string) => `${token.base}/${code}`;
     for (let attempt = 0; attempt < MAX_CODE_ATTEMPTS; attempt++) {
       const code = slug ?? this.newCode();
-      if (this.repo.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt })) {
+      const stored = await this.store.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt });
+      if (stored.kind === 'inserted') {
         this.cache.set(code, { longUrl, expiresAt });
         this.counted.created.inc();
         return { code, shortUrl: shortUrl(code), created: true };
       }
       if (slug !== undefined) throw new AppError('SLUG_TAKEN', `customSlug "${slug}" is already in use`, 'customSlug');
-      const existing = this.repo.sameLink(token.hash, longUrl, expiresAt);
+      const existing = stored.sameLink;
       if (existing !== undefined) {
         this.counted.existing.inc();
         return { code: existing, shortUrl: shortUrl(existing), created: false };
@@ -94,10 +95,10 @@ export class ShortUrlService {
   }
 
   /** Where `/{code}` leads now; a GET (`countVisit`) that redirects counts one visit. */
-  resolve(code: string, countVisit: boolean): Resolution {
+  async resolve(code: string, countVisit: boolean): Promise<Resolution> {
     let link = this.cache.get(code);
     if (!link) {
-      const row = this.repo.byCode(code);
+      const row = await this.store.byCode(code);
       if (!row) {
         this.counted.notFound.inc();
         return { kind: 'unknown' };
@@ -116,8 +117,8 @@ export class ShortUrlService {
   }
 
   /** Stats of a link for the token that created it; undefined for anyone else, as for no link. */
-  stats(code: string, token: TokenEntry): LinkStats | undefined {
-    const row = this.repo.byCode(code);
+  async stats(code: string, token: TokenEntry): Promise<LinkStats | undefined> {
+    const row = await this.store.byCode(code);
     if (!row || row.tokenHash !== token.hash) return undefined;
     const pending = this.visits.pendingFor(code);
     const lastVisitAt = Math.max(row.lastVisitAt ?? 0, pending?.lastAt ?? 0);

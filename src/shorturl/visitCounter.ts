@@ -1,4 +1,4 @@
-import type { VisitBatch } from './shorturl.repo.js';
+import type { VisitBatch } from './shorturl.store.js';
 
 /**
  * Visits are counted in memory and written in batches, so a redirect never waits for a write.
@@ -7,9 +7,10 @@ import type { VisitBatch } from './shorturl.repo.js';
  */
 export class VisitCounter {
   private pending: VisitBatch = new Map();
+  private readonly writing = new Set<Promise<boolean>>();
 
   constructor(
-    private readonly write: (batch: VisitBatch) => void,
+    private readonly write: (batch: VisitBatch) => Promise<void>,
     private readonly onError: (err: unknown) => void,
     /** Flush at once when this many links have unwritten visits (bounds memory under a flood). */
     private readonly maxPending = 10_000,
@@ -22,7 +23,7 @@ export class VisitCounter {
       if (at > v.lastAt) v.lastAt = at;
     } else {
       this.pending.set(code, { count: 1, lastAt: at });
-      if (this.pending.size >= this.maxPending) this.flush();
+      if (this.pending.size >= this.maxPending) void this.flush();
     }
   }
 
@@ -31,13 +32,29 @@ export class VisitCounter {
     return this.pending.get(code);
   }
 
-  /** Write every pending visit; false (and the visits kept for the next try) if the write failed. */
-  flush(): boolean {
+  /**
+   * Write every pending visit; false (and the visits kept for the next try) if the write failed.
+   * Visits recorded while a write is under way go to the next batch.
+   */
+  flush(): Promise<boolean> {
+    const p = this.writeBatch();
+    this.writing.add(p);
+    void p.finally(() => this.writing.delete(p));
+    return p;
+  }
+
+  /** On shutdown: wait for the writes under way (a failed one puts its visits back), then write the rest. */
+  async drain(): Promise<boolean> {
+    await Promise.all([...this.writing]);
+    return this.flush();
+  }
+
+  private async writeBatch(): Promise<boolean> {
     if (this.pending.size === 0) return true;
     const batch = this.pending;
     this.pending = new Map();
     try {
-      this.write(batch);
+      await this.write(batch);
       return true;
     } catch (err) {
       for (const [code, v] of batch) {

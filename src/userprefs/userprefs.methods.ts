@@ -3,7 +3,7 @@ import { invalid, missing } from '../http/errors.js';
 import type { Params } from '../http/params.js';
 import type { Stage } from '../http/routing.js';
 import type { WebhookMethod } from '../webhook/registry.js';
-import type { UserRef } from './userprefs.repo.js';
+import type { UserRef } from './userprefs.store.js';
 import type { KeyInput, UserPrefsService } from './userprefs.service.js';
 
 /** Central webhook methods `updateUserPreferences` and `getUserPreferences` (docs/http.md §2.5). */
@@ -18,20 +18,20 @@ export function userPrefsMethods(service: UserPrefsService, config: Config): Web
     {
       name: 'updateUserPreferences',
       failure: { updated: false },
-      handle({ stage, params }) {
+      async handle({ stage, params }) {
         const user = userOf(stage, params);
         const inputs = keyInputs(params);
         if (inputs.length === 0) throw missing('key');
-        const key = service.update(user, inputs);
+        const key = await service.update(user, inputs);
         return { body: { updated: true, contactNumber: user.contactNumber, accountID: user.accountId, key } };
       },
     },
     {
       name: 'getUserPreferences',
       failure: {},
-      handle({ stage, params }) {
+      async handle({ stage, params }) {
         const user = userOf(stage, params);
-        return { body: { contactNumber: user.contactNumber, accountID: user.accountId, key: service.get(user) } };
+        return { body: { contactNumber: user.contactNumber, accountID: user.accountId, key: await service.get(user) } };
       },
     },
   ];

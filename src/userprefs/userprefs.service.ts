@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { invalid, quote } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { KeyChanges, UserPrefsRepo, UserRef } from './userprefs.repo.js';
+import type { KeyChanges, UserPrefsStore, UserRef } from './userprefs.store.js';
 
 /** Rules of docs/http.md §2.5 for user keys. */
 export const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -20,20 +20,20 @@ export type KeyObject = Record<string, string>;
 
 export class UserPrefsService {
   constructor(
-    private readonly repo: UserPrefsRepo,
+    private readonly store: UserPrefsStore,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
   ) {}
 
   /** Merge the given keys into the user's keys (null deletes) and return every key they now have. */
-  update(user: UserRef, inputs: KeyInput[]): KeyObject {
+  async update(user: UserRef, inputs: KeyInput[]): Promise<KeyObject> {
     const changes: KeyChanges = new Map();
     for (const { field, name, value } of inputs) {
       if (!KEY_NAME.test(name)) throw invalid(field, `key name "${quote(name)}" must be 1-64 characters of A-Z a-z 0-9 _ . -`);
       if (changes.has(name)) throw invalid(field, `key ${quote(name)} was given more than once`);
       changes.set(name, toStoredValue(field, value));
     }
-    const result = this.repo.apply(user, changes, this.clock.now(), MAX_KEYS_PER_USER);
+    const result = await this.store.apply(user, changes, this.clock.now(), MAX_KEYS_PER_USER);
     if (!result.ok) {
       throw invalid('key', `a user may have at most ${MAX_KEYS_PER_USER} keys; this update would leave ${result.count}`);
     }
@@ -41,8 +41,8 @@ export class UserPrefsService {
     return toKeyObject(result.keys);
   }
 
-  get(user: UserRef): KeyObject {
-    return toKeyObject(this.repo.keys(user));
+  async get(user: UserRef): Promise<KeyObject> {
+    return toKeyObject(await this.store.keys(user));
   }
 }
 

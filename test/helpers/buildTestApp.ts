@@ -65,7 +65,7 @@ export function buildTestApp(
   const logger = createLogger('info', sink);
   const clock = opts.clock ?? new FakeClock();
   const bus = new EventBus();
-  const deps: AppDeps = { stores, db, config, logger, clock, metrics: createMetrics(), bus };
+  const deps: AppDeps = { stores, config, logger, clock, metrics: createMetrics(), bus };
   const app = opts.features ? createApp(deps, opts.features(deps)) : createApp(deps);
   if (opts.start) app.start();
   return {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomCode } from '../../src/shorturl/code.js';
 import { LruCache } from '../../src/shorturl/lruCache.js';
 import { parseIsoInstant } from '../../src/shorturl/shorturl.rules.js';
-import { ShortUrlRepo } from '../../src/shorturl/shorturl.repo.js';
+import { SqliteShortUrlStore } from '../../src/shorturl/shorturl.store.sqlite.js';
 import { ShortUrlService } from '../../src/shorturl/shorturl.service.js';
 import { VisitCounter } from '../../src/shorturl/visitCounter.js';
 import { hashToken, TokenBook } from '../../src/shorturl/tokens.js';
@@ -34,15 +34,15 @@ describe('random codes (3)', () => {
 });
 
 describe('generated-code collisions (3)', () => {
-  it('when a generated code is already taken, then another is drawn and the link is stored under it', () => {
+  it('when a generated code is already taken, then another is drawn and the link is stored under it', async () => {
     t = buildTestApp();
-    const repo = new ShortUrlRepo(t.db);
+    const repo = new SqliteShortUrlStore(t.db);
     const queue = ['Taken123', 'Taken123', 'Fresh456'];
     const visits = new VisitCounter((b) => repo.addVisits(b), () => {});
     const service = new ShortUrlService(repo, visits, t.clock, createMetrics(), { newCode: () => queue.shift()! });
     const token = new TokenBook(new Map([['abcd1234', undefined]]), 'http://localhost:3000').find('abcd1234')!;
-    expect(service.create({ token, longUrl: 'https://example.com/1' })).toMatchObject({ code: 'Taken123', created: true });
-    expect(service.create({ token, longUrl: 'https://example.com/2' })).toMatchObject({ code: 'Fresh456', created: true });
+    expect(await service.create({ token, longUrl: 'https://example.com/1' })).toMatchObject({ code: 'Taken123', created: true });
+    expect(await service.create({ token, longUrl: 'https://example.com/2' })).toMatchObject({ code: 'Fresh456', created: true });
     const rows = t.db.prepare('SELECT code, long_url FROM short_urls ORDER BY code').raw().all();
     expect(rows).toEqual([
       ['Fresh456', 'https://example.com/2'],
@@ -50,25 +50,25 @@ describe('generated-code collisions (3)', () => {
     ]);
   });
 
-  it('when every drawn code is taken, then creation fails instead of overwriting a link', () => {
+  it('when every drawn code is taken, then creation fails instead of overwriting a link', async () => {
     t = buildTestApp();
-    const repo = new ShortUrlRepo(t.db);
+    const repo = new SqliteShortUrlStore(t.db);
     const visits = new VisitCounter((b) => repo.addVisits(b), () => {});
     const service = new ShortUrlService(repo, visits, t.clock, createMetrics(), { newCode: () => 'Always11' });
     const token = new TokenBook(new Map([['abcd1234', undefined]]), 'http://x.example').find('abcd1234')!;
-    service.create({ token, longUrl: 'https://example.com/1' });
-    expect(() => service.create({ token, longUrl: 'https://example.com/2' })).toThrow();
+    await service.create({ token, longUrl: 'https://example.com/1' });
+    await expect(service.create({ token, longUrl: 'https://example.com/2' })).rejects.toThrow('could not find a free short code');
     expect(t.db.prepare('SELECT long_url FROM short_urls').pluck().all()).toEqual(['https://example.com/1']);
   });
 });
 
 describe('visit counter', () => {
-  it('when a write fails, then the visits are kept and written once by the next flush', () => {
+  it('when a write fails, then the visits are kept and written once by the next flush', async () => {
     const written: Map<string, { count: number; lastAt: number }>[] = [];
     let fail = true;
     const errors: unknown[] = [];
     const counter = new VisitCounter(
-      (b) => {
+      async (b) => {
         if (fail) throw new Error('SQLITE_BUSY');
         written.push(new Map([...b].map(([k, v]) => [k, { ...v }])));
       },
@@ -76,13 +76,13 @@ describe('visit counter', () => {
     );
     counter.record('a', 1);
     counter.record('a', 5);
-    expect(counter.flush()).toBe(false);
+    expect(await counter.flush()).toBe(false);
     expect(errors).toHaveLength(1);
     counter.record('a', 3);
     counter.record('b', 2);
     fail = false;
-    expect(counter.flush()).toBe(true);
-    expect(counter.flush()).toBe(true);
+    expect(await counter.flush()).toBe(true);
+    expect(await counter.flush()).toBe(true);
     expect(written).toEqual([
       new Map([
         ['a', { count: 3, lastAt: 5 }],
@@ -94,7 +94,7 @@ describe('visit counter', () => {
 
   it('when too many links have unwritten visits, then they are flushed at once', () => {
     let batches = 0;
-    const counter = new VisitCounter(() => batches++, () => {}, 3);
+    const counter = new VisitCounter(async () => void batches++, () => {}, 3);
     counter.record('a', 1);
     counter.record('b', 1);
     expect(batches).toBe(0);

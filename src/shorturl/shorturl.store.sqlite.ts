@@ -1,34 +1,13 @@
 import type { Db } from '../db/open.js';
-
-/** A stored short link. Times are ms since the epoch. */
-export interface LinkRow {
-  code: string;
-  tokenHash: string;
-  longUrl: string;
-  createdAt: number;
-  expiresAt: number | null;
-  visits: number;
-  lastVisitAt: number | null;
-}
-
-export interface NewLink {
-  code: string;
-  tokenHash: string;
-  longUrl: string;
-  custom: boolean;
-  createdAt: number;
-  expiresAt: number | null;
-}
-
-/** Visits counted in memory and written in one batch. */
-export type VisitBatch = Map<string, { count: number; lastAt: number }>;
+import type { InsertResult, LinkRow, NewLink, ShortUrlStore, VisitBatch } from './shorturl.store.js';
 
 /** Links are public and stage-less (`/{code}`); they live in the 'prod' stage (see 030_shorturl.sql). */
 const STAGE = 'prod';
 
-/** Storage of short links, statements prepared once. */
-export class ShortUrlRepo {
+/** Short links on SQLite (table short_urls, migration 030). */
+export class SqliteShortUrlStore implements ShortUrlStore {
   private readonly insertStmt;
+  private readonly insertTx;
   private readonly sameLinkStmt;
   private readonly byCodeStmt;
   private readonly addVisitsStmt;
@@ -59,25 +38,24 @@ export class ShortUrlRepo {
     this.addVisitsTx = db.transaction((batch: VisitBatch) => {
       for (const [code, v] of batch) this.addVisitsStmt.run(v.count, v.lastAt, code);
     });
+    this.insertTx = db.transaction((link: NewLink): InsertResult => {
+      const r = this.insertStmt.run(link.code, link.tokenHash, link.longUrl, link.custom ? 1 : 0, link.createdAt, link.expiresAt);
+      if (r.changes === 1) return { kind: 'inserted' };
+      if (link.custom) return { kind: 'taken' };
+      const same = this.sameLinkStmt.get(link.tokenHash, link.longUrl, link.expiresAt ?? 0) as string | undefined;
+      return same === undefined ? { kind: 'taken' } : { kind: 'taken', sameLink: same };
+    });
   }
 
-  /** Insert unless the code is taken or the same generated link exists; true when inserted. */
-  insert(link: NewLink): boolean {
-    const r = this.insertStmt.run(link.code, link.tokenHash, link.longUrl, link.custom ? 1 : 0, link.createdAt, link.expiresAt);
-    return r.changes === 1;
+  async insert(link: NewLink): Promise<InsertResult> {
+    return this.insertTx.immediate(link);
   }
 
-  /** The generated code of the same token + long URL + expiry, if any. */
-  sameLink(tokenHash: string, longUrl: string, expiresAt: number | null): string | undefined {
-    return this.sameLinkStmt.get(tokenHash, longUrl, expiresAt ?? 0) as string | undefined;
-  }
-
-  byCode(code: string): LinkRow | undefined {
+  async byCode(code: string): Promise<LinkRow | undefined> {
     return this.byCodeStmt.get(code) as LinkRow | undefined;
   }
 
-  /** Add a batch of visits in one transaction: all of it is applied or none. */
-  addVisits(batch: VisitBatch): void {
-    this.addVisitsTx(batch);
+  async addVisits(batch: VisitBatch): Promise<void> {
+    this.addVisitsTx.immediate(batch);
   }
 }

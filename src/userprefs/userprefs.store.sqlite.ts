@@ -1,17 +1,5 @@
 import type { Db } from '../db/open.js';
-import type { Stage } from '../http/routing.js';
-
-/** Whose preferences: a caller of one account, within one stage. */
-export interface UserRef {
-  stage: Stage;
-  accountId: string;
-  contactNumber: string;
-}
-
-/** A key to store (text) or to delete (null). */
-export type KeyChanges = Map<string, string | null>;
-
-export type ApplyResult = { ok: true; keys: [string, string][] } | { ok: false; count: number };
+import type { ApplyResult, KeyChanges, UserPrefsStore, UserRef } from './userprefs.store.js';
 
 /** Thrown inside the transaction only to roll it back; never leaves this module. */
 class KeyLimitExceeded extends Error {
@@ -20,8 +8,8 @@ class KeyLimitExceeded extends Error {
   }
 }
 
-/** Storage of user preferences: one row per key, statements prepared once. */
-export class UserPrefsRepo {
+/** User preferences on SQLite (table user_preferences, migration 040). */
+export class SqliteUserPrefsStore implements UserPrefsStore {
   private readonly upsert;
   private readonly remove;
   private readonly list;
@@ -46,24 +34,22 @@ export class UserPrefsRepo {
         else this.upsert.run(stage, accountId, contactNumber, name, value, now);
       }
       // The read-back the reply needs is also the count the limit needs.
-      const keys = this.keys(user);
+      const keys = this.list.all(stage, accountId, contactNumber) as [string, string][];
       if (keys.length > maxKeys) throw new KeyLimitExceeded(keys.length);
       return keys;
     });
   }
 
-  /** Upsert and delete keys atomically, unless the user would end up with more than `maxKeys`. */
-  apply(user: UserRef, changes: KeyChanges, now: number, maxKeys: number): ApplyResult {
+  async apply(user: UserRef, changes: KeyChanges, now: number, maxKeys: number): Promise<ApplyResult> {
     try {
-      return { ok: true, keys: this.applyTx(user, changes, now, maxKeys) };
+      return { ok: true, keys: this.applyTx.immediate(user, changes, now, maxKeys) };
     } catch (e) {
       if (e instanceof KeyLimitExceeded) return { ok: false, count: e.count };
       throw e;
     }
   }
 
-  /** Every key of the user, ordered by name. */
-  keys(user: UserRef): [string, string][] {
+  async keys(user: UserRef): Promise<[string, string][]> {
     return this.list.all(user.stage, user.accountId, user.contactNumber) as [string, string][];
   }
 }
