@@ -37,7 +37,7 @@ import {
  * connections) with each process's own CPU time read from /proc/<pid>/stat around every run; then
  * the service alone at a fixed rate of half its measured maximum (bench/paced.ts) for its p99.
  * Prints the table and the issue's targets, runs the measurements and writes bench/results.json.
- * `--cpu-prof` writes a V8 CPU profile of the service to bench/profiles/ when it exits.
+ * `--cpu-prof` writes V8 CPU profiles of the service and of each twin to bench/profiles/<process>/.
  * `--soak <s>` repeats the scenarios against the service for that long, sampling its memory from
  * /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
  */
@@ -146,7 +146,8 @@ async function main(): Promise<number> {
   // Twins get only what they need: where to listen and keep their database, nothing of the service's settings.
   const twinEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: process.env.NODE_ENV };
   const profileDir = join(ROOT, 'bench', 'profiles');
-  const serviceFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const profileFlags = (name: string) => (args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+  const serviceFlags = profileFlags('service');
 
   const children: Child[] = [];
   const cleanup = async () => {
@@ -228,7 +229,7 @@ async function main(): Promise<number> {
       let twin: Child | undefined;
       if (s.twin) {
         const own = { TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`), TWIN_SHORTURL_BASE: `http://localhost:${new URL(service.url).port}` };
-        twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, ...own, ...s.twin.env }, '/healthz');
+        twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, ...own, ...s.twin.env }, '/healthz', profileFlags(`twin-${s.name}`));
         children.push(twin);
         log(`${s.name}: twin on ${twin.url}`);
       }

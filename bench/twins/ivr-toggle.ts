@@ -3,10 +3,11 @@ import { escapeXml, listen, seedAgents, twinApp, twinDatabase } from './twin.js'
 
 /**
  * Same-work twin of `ivr-toggle`: a Twilio form callback (CallSid, From) toggles the caller's
- * pause state. In one transaction: the stored reply of this call + step, if any, is the answer
- * (a platform retry changes nothing); else read the agent, flip it, append the event, build the
- * TwiML and keep it as the replay row. The same reply bytes as the service's toggle mode in
- * English (Polly.Aditi, en-IN).
+ * pause state. In one transaction: note when the call id was first seen (kept for replay
+ * refusal, docs/http.md §7.1) and refuse a call older than 4 hours; the stored reply of this call
+ * + step, if any, is the answer (a platform retry changes nothing); else read the agent, flip it,
+ * append the event, build the TwiML and keep it as the replay row. The same reply bytes as the
+ * service's toggle mode in English (Polly.Aditi, en-IN).
  */
 const db = twinDatabase(`
   CREATE TABLE agents (stage TEXT NOT NULL, cli TEXT NOT NULL, name TEXT, pause INTEGER NOT NULL DEFAULT 0,
@@ -16,10 +17,19 @@ const db = twinDatabase(`
     prev_reason TEXT, prev_since INTEGER);
   CREATE TABLE ivr_steps (stage TEXT NOT NULL, call_id TEXT NOT NULL, step TEXT NOT NULL, reply TEXT NOT NULL,
     created_at INTEGER NOT NULL, PRIMARY KEY (stage, call_id, step)) WITHOUT ROWID;
+  CREATE TABLE ivr_calls (stage TEXT NOT NULL, call_id TEXT NOT NULL, first_seen INTEGER NOT NULL,
+    PRIMARY KEY (stage, call_id)) WITHOUT ROWID;
 `);
 const seed = db.prepare('INSERT INTO agents (stage, cli, name, updated_at) VALUES (?, ?, ?, ?)');
 for (const a of seedAgents()) seed.run(a.stage, a.cli, a.name, Date.now());
 
+const MAX_CALL_MS = 240 * 60_000;
+const firstSeen = db
+  .prepare<[string, string, number], number>(
+    `INSERT INTO ivr_calls (stage, call_id, first_seen) VALUES (?, ?, ?)
+     ON CONFLICT (stage, call_id) DO UPDATE SET first_seen = first_seen RETURNING first_seen`,
+  )
+  .pluck();
 const replayed = db.prepare<[string, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?').pluck();
 const readAgent = db.prepare<[string, string], { name: string | null; pause: number; reason: string | null; since: number | null }>(
   'SELECT name, pause, reason, since FROM agents WHERE stage = ? AND cli = ?',
@@ -35,12 +45,13 @@ const SAY = '<Say language="en-IN" voice="Polly.Aditi">';
 const twiml = (says: string[]) =>
   `<?xml version="1.0" encoding="UTF-8"?><Response>${says.map((t) => `${SAY}${escapeXml(t)}</Say>`).join('')}<Hangup/></Response>`;
 
-const toggle = db.transaction((stage: string, cli: string, callId: string, step: string): string => {
+const toggle = db.transaction((stage: string, cli: string, callId: string, step: string): string | undefined => {
+  const now = Date.now();
+  if (now - firstSeen.get(stage, callId, now)! > MAX_CALL_MS) return undefined;
   const stored = replayed.get(stage, callId, step);
   if (stored !== undefined) return stored;
   const a = readAgent.get(stage, cli);
   if (!a) return twiml(['This number is not registered as an agent. Please contact your supervisor. Goodbye.']);
-  const now = Date.now();
   const pause = a.pause ? 0 : 1;
   flip.run(pause, now, now, stage, cli);
   appendEvent.run(stage, now, cli, pause, callId, a.pause, a.reason, a.since);
@@ -54,6 +65,7 @@ const app = twinApp();
 app.post('/ivr/:stage/inbound', express.urlencoded({ extended: false }), (req, res) => {
   const body = req.body as Record<string, string>;
   const xml = toggle(req.params.stage, body.From ?? '', body.CallSid ?? '', `${req.path}|`);
-  res.status(200).type('application/xml; charset=utf-8').send(xml);
+  if (xml === undefined) res.status(403).end();
+  else res.status(200).type('application/xml; charset=utf-8').send(xml);
 });
 listen(app);
