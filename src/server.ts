@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrate, openDatabase } from './db/open.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, logDestination } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { systemClock } from './clock.js';
 import { createApp } from './app.js';
@@ -46,7 +45,7 @@ if (config.TLS_CERT_FILE && config.TLS_KEY_FILE) {
   tls = { cert: read('TLS_CERT_FILE', config.TLS_CERT_FILE), key: read('TLS_KEY_FILE', config.TLS_KEY_FILE) };
 }
 
-const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: 1, sync: false }));
+const logger = createLogger(config.LOG_LEVEL, logDestination());
 let db: ReturnType<typeof openDatabase>;
 let instanceLock: InstanceLock;
 try {

@@ -47,3 +47,25 @@ export function withoutRedaction(logger: Logger): Logger {
   const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   return pino({ level: logger.level, ...OPTIONS }, stream);
 }
+
+/** Bytes of log lines gathered into one write, and the longest a line waits for its write. */
+export const LOG_WRITE_BYTES = 4096;
+export const LOG_FLUSH_MS = 100;
+
+/**
+ * The service's log output (stdout by default): asynchronous, with lines gathered into writes of
+ * up to LOG_WRITE_BYTES instead of one write(2) per line (a request line each request), and
+ * flushed every LOG_FLUSH_MS so a quiet service's lines still appear at once. pino flushes what is
+ * left synchronously when the process exits.
+ */
+export function logDestination(fd = 1): ReturnType<typeof pino.destination> {
+  const dest = pino.destination({ dest: fd, sync: false, minLength: LOG_WRITE_BYTES });
+  let closed = false;
+  dest.on('close', () => (closed = true));
+  const timer = setInterval(() => {
+    if (!closed) dest.flush();
+  }, LOG_FLUSH_MS);
+  timer.unref();
+  dest.on('close', () => clearInterval(timer));
+  return dest;
+}

@@ -86,11 +86,14 @@ describe('SQLite indexes and query plans', () => {
     const window = planFor(/FROM pause_events .*WHERE stage = @stage AND at >= @from/);
     expect(window.length).toBeGreaterThan(0);
     for (const p of window) expect(p).toMatch(/USING INDEX pause_events_stage_at \(stage=\? AND at>\? AND at<\?\)/);
+    const breaksEnded = planFor(/FROM pause_events .*WHERE stage = @stage AND prev_pause = 1/);
+    expect(breaksEnded.length).toBeGreaterThan(0);
+    for (const p of breaksEnded) expect(p).toMatch(/USING COVERING INDEX pause_events_break_ends/);
   });
 
   it('when the schema is read, then the write-path tables carry only the indexes migration 075 keeps', () => {
     const on = (table: string) => indexes.filter((i) => i.tbl_name === table).map((i) => i.name);
-    expect(on('pause_events')).toEqual(['pause_events_stage_at', 'pause_events_stage_cli_at']);
+    expect(on('pause_events')).toEqual(['pause_events_break_ends', 'pause_events_stage_at', 'pause_events_stage_cli_at']);
     expect(on('ivr_steps')).toEqual([]);
     expect(on('ivr_calls')).toEqual([]);
     expect(on('agents')).toEqual([]);
