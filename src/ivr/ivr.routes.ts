@@ -10,11 +10,12 @@ import { ivrSignatureCheck, signedBodyTypes } from './ivr.signature.middleware.j
 
 /**
  * `/ivr/inbound` (= `/ivr/prod/inbound`), `/ivr/{stage}/inbound`, and Exotel's greeting text at
- * `/ivr/{stage}/exotel/say` (docs/http.md §4, §10). Errors before a call is read answer in XML.
+ * `/ivr/{stage}/exotel/say` (docs/http.md §4, §10). Errors answer in XML.
  */
 export function ivrRoutes(router: Router, { config, clock }: Pick<AppDeps, 'config' | 'clock'>, ivr: IvrService): void {
-  const xmlErrors = (_req: Request, res: Response, next: NextFunction) => ((res.locals.format = 'xml'), next());
-  const before = [xmlErrors, signedBodyTypes(config), readBody(), ivrSignatureCheck(config, clock)];
+  // Every error under /ivr (405, 404, a body that is not a call) answers in XML, as platforms read it.
+  router.use('/ivr', (_req: Request, res: Response, next: NextFunction) => ((res.locals.format = 'xml'), next()));
+  const before = [signedBodyTypes(config), readBody(), ivrSignatureCheck(config, clock)];
   const incoming = (req: Request, res: Response, stage: Stage) => ({ stage, path: req.path, query: new URLSearchParams(queryPairs(req)), call: readCall(req, res) });
   const label = (req: Request, res: Response) => (res.locals.route = `${req.baseUrl}${String(req.route.path)}`);
 
