@@ -13,8 +13,8 @@ import { createSessions } from './admin/session.js';
 import { loginRoutes } from './admin/login.routes.js';
 import type { Feature } from './webhook/registry.js';
 
-/** Paths behind the IP allowlist and the per-IP rate limit (docs/http.md §1.4). */
-export const GUARDED_PREFIXES = ['/centraloutboundwebhook-v1', '/ivr', '/mapping', '/admin', '/metrics'];
+/** Paths behind the IP allowlist and the per-IP rate limit (docs/http.md §1.4; short-URL creation since §7.4). */
+export const GUARDED_PREFIXES = ['/centraloutboundwebhook-v1', '/ivr', '/mapping', '/admin', '/metrics', '/UrlShortner/phonon/shortUrl'];
 
 export interface App {
   http: Express;

@@ -219,6 +219,7 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_IP: int(0, 1_000_000).prefault("200"),
   PAUSE_CHANGES_PER_MINUTE: int(0, 100_000).prefault("10"),
   SHORTURL_CREATES_PER_MINUTE: int(0, 1_000_000).prefault("600"),
+  SHORTURL_MISSES_PER_MINUTE: int(0, 1_000_000).prefault("60"),
 
   PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
   TWILIO_AUTH_TOKEN: optionalString,

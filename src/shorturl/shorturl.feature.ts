@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.js';
 import type { Feature } from '../webhook/registry.js';
+import { serviceHosts } from '../http/hostOrigin.js';
 import { shortUrlRoutes } from './shorturl.routes.js';
-import { ownHostsOf } from './shorturl.rules.js';
 import { ShortUrlService, type ShortUrlServiceOptions } from './shorturl.service.js';
 import { TokenBook } from './tokens.js';
 import { VisitCounter } from './visitCounter.js';
@@ -22,7 +22,8 @@ export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions =
   );
   const service = new ShortUrlService(store, visits, clock, metrics, options);
   const tokens = new TokenBook(config.SHORTURL_TOKENS, config.SHORTURL_BASE_URL);
-  const ownHosts = ownHostsOf([config.SHORTURL_BASE_URL, config.PUBLIC_BASE_URL, ...tokens.bases()]);
+  // Every name the service answers to (docs/http.md §7.3): a link there would lead back here.
+  const ownHosts = serviceHosts(config);
   let timer: NodeJS.Timeout | undefined;
 
   return {

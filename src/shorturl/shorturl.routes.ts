@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { Config } from '../config.js';
+import { clientOf } from '../http/access.js';
 import { createLimiter, rejection } from '../http/limits.js';
 import { readBody } from '../http/body.js';
 import { AppError } from '../http/errors.js';
@@ -10,6 +11,9 @@ import type { Clock } from '../clock.js';
 import { checkLongUrl, checkSlug, parseIsoInstant, SLUG } from './shorturl.rules.js';
 import type { ShortUrlService } from './shorturl.service.js';
 import type { TokenBook, TokenEntry } from './tokens.js';
+
+/** Wrong custTokens allowed per client address per minute (docs/http.md §7.4). */
+const BAD_TOKENS_PER_MINUTE = 10;
 
 /** `/{code}`: a generated code or a slug, optionally with a trailing slash. */
 const CODE_PATH = /^\/([A-Za-z0-9_-]{4,64})\/?$/;
@@ -35,11 +39,21 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   const { service, tokens, ownHosts, config, clock } = deps;
   const perMinute = config.SHORTURL_CREATES_PER_MINUTE;
   const limiter = perMinute > 0 ? createLimiter({ name: 'shortUrlCreates', points: perMinute, durationSeconds: 60 }) : undefined;
+  // docs/http.md §7.4: token guessing and code guessing are throttled per client address.
+  const badTokens = createLimiter({ name: 'shortUrlBadTokens', points: BAD_TOKENS_PER_MINUTE, durationSeconds: 60 });
+  const missesPerMinute = config.SHORTURL_MISSES_PER_MINUTE;
+  const misses = missesPerMinute > 0 ? createLimiter({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
+  const TOO_MANY_BAD_TOKENS = 'too many wrong custTokens from this address, try again later';
 
-  const authenticate = (params: Params): TokenEntry => {
+  /** The token, else 401; the 11th wrong token in a minute, and every creation after it, → 429. */
+  const authenticate = async (req: Request, params: Params): Promise<TokenEntry> => {
+    const key = clientOf(req).limitKey;
+    const seen = await badTokens.get(key);
+    if (seen && seen.consumedPoints > BAD_TOKENS_PER_MINUTE) throw rejection(seen, TOO_MANY_BAD_TOKENS);
     const token = tokens.find(params.requireString('custToken', { max: 256 }));
-    if (!token) throw new AppError('UNAUTHORIZED', 'custToken is not valid', 'custToken');
-    return token;
+    if (token) return token;
+    await badTokens.consume(key).catch((r: unknown) => Promise.reject(rejection(r, TOO_MANY_BAD_TOKENS)));
+    throw new AppError('UNAUTHORIZED', 'custToken is not valid', 'custToken');
   };
 
   route(router, '/UrlShortner/phonon/shortUrl', {
@@ -48,7 +62,7 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
       handle(async (req, res) => {
         res.locals.failure = { shortUrl: null };
         const params = Params.fromRequest(req, res);
-        const token = authenticate(params);
+        const token = await authenticate(req, params);
         // Every authenticated attempt counts, valid or not, so the limit also bounds probing.
         if (limiter) await limiter.consume(token.hash).catch((r: unknown) => Promise.reject(rejection(r, 'too many short URLs for this token, try again later')));
         const longUrl = checkLongUrl(params.requireString('longUrl'), ownHosts);
@@ -85,8 +99,13 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
     // Anything that cannot be a code is left to the app's 404, as is an unknown code, so both
     // get the very same reply and the redirect cannot be used to tell which codes exist.
     if (code === undefined) return next();
-    service.resolve(code, req.method === 'GET').then((found) => {
-      if (found.kind === 'unknown') return next();
+    service.resolve(code, req.method === 'GET').then(async (found) => {
+      if (found.kind === 'unknown') {
+        // Known codes always redirect; only misses count, so guessing codes is slowed to
+        // SHORTURL_MISSES_PER_MINUTE per address (docs/http.md §7.4).
+        if (misses) await misses.consume(clientOf(req).limitKey).catch((r: unknown) => Promise.reject(rejection(r, 'too many unknown short links from this address, try again later')));
+        return next();
+      }
       res.locals.route = '/:code';
       if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
       res.status(status);
@@ -94,6 +113,6 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
       // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
       res.setHeader('Cache-Control', 'private, max-age=0');
       res.end();
-    }, next);
+    }).catch(next);
   });
 }

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { invalid } from '../http/errors.js';
 
 /** Input rules for short-URL creation (docs/http.md §3). Nothing here ever fetches a URL. */
@@ -59,8 +60,9 @@ export function checkLongUrl(input: string, ownHosts: ReadonlySet<string>): stri
     throw invalid('longUrl', 'longUrl is not a valid URL');
   }
   if (url.hostname === '') throw invalid('longUrl', 'longUrl must have a host');
-  if (ownHosts.has(url.hostname.replace(/\.$/, ''))) {
-    throw invalid('longUrl', 'longUrl must not point at this service’s own short links');
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (ownHosts.has(host) || isLocalHost(host)) {
+    throw invalid('longUrl', 'longUrl must not point at this service or at a loopback or unspecified address');
   }
   // eslint-disable-next-line no-control-regex
   const stored = /^[\x21-\x7e]*$/.test(input) ? input : url.href;
@@ -70,11 +72,26 @@ export function checkLongUrl(input: string, ownHosts: ReadonlySet<string>): stri
   return stored;
 }
 
-/** Host names whose links would lead back here: the short-link bases (and the public base URL). */
-export function ownHostsOf(bases: Iterable<string | undefined>): Set<string> {
-  const hosts = new Set<string>();
-  for (const base of bases) if (base) hosts.add(new URL(base).hostname.replace(/\.$/, ''));
-  return hosts;
+/**
+ * A host that means "this machine" however it is spelt (docs/http.md §7.4): `localhost` and its
+ * subdomains, 127.0.0.0/8, ::1, 0.0.0.0/8, ::, and IPv4 inside IPv6 (::ffff:127.0.0.1,
+ * ::127.0.0.1). The WHATWG URL parser has already turned 0x7f000001, 2130706433, 0177.1 and
+ * friends into dotted decimal.
+ */
+export function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (!ipaddr.isValid(literal)) return false;
+  let addr = ipaddr.process(literal);
+  if (addr.kind() === 'ipv6') {
+    const parts = (addr as ipaddr.IPv6).parts;
+    // IPv4-compatible (::a.b.c.d, deprecated) still reaches the IPv4 address on some stacks.
+    if (parts.slice(0, 6).every((p) => p === 0) && (parts[6]! !== 0 || parts[7]! > 1)) {
+      addr = ipaddr.IPv4.parse(`${parts[6]! >> 8}.${parts[6]! & 255}.${parts[7]! >> 8}.${parts[7]! & 255}`);
+    }
+  }
+  return addr.range() === 'loopback' || addr.range() === 'unspecified';
 }
 
 export function checkSlug(slug: string): string {

@@ -82,9 +82,12 @@ describe('creating a short URL (3)', () => {
     expect(r.status).toBe(200);
   });
 
-  it('when the caller is outside ALLOWED_IPS, then creation still works (it is guarded by its token)', async () => {
+  it('when the caller is outside ALLOWED_IPS, then creation is refused with 403 FORBIDDEN_IP like every webhook (7.4) and nothing is stored', async () => {
     t = buildTestApp({ ALLOWED_IPS: '10.1.2.3' });
-    expect((await create({ longUrl: 'https://example.com/' })).status).toBe(200);
+    const r = await create({ longUrl: 'https://example.com/' });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('FORBIDDEN_IP');
+    expect(links()).toEqual([]);
   });
 });
 

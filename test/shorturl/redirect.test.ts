@@ -91,9 +91,13 @@ describe('redirects (3)', () => {
   });
 
   it('when the caller is outside ALLOWED_IPS, then redirects still work (they are public)', async () => {
-    t = buildTestApp({ ALLOWED_IPS: '10.1.2.3' });
-    const path = await shorten('https://example.com/public');
+    t = buildTestApp({ ALLOWED_IPS: '10.1.2.3', TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true' });
+    // The Central flow (allowlisted, behind the proxy) creates the link; anyone may open it.
+    const r = await request(t.http).post(CREATE).set('X-Forwarded-For', '10.1.2.3').send({ custToken: 'abcd1234', longUrl: 'https://example.com/public' });
+    expect(r.status).toBe(200);
+    const path = `/${(r.body.shortUrl as string).split('/').pop()}`;
     expect((await request(t.http).get(path)).status).toBe(302);
+    expect((await request(t.http).get(path).set('X-Forwarded-For', '198.51.100.7')).status).toBe(302);
     expect((await request(t.http).post('/centraloutboundwebhook-v1/test/').send({ method: 'x' })).status).toBe(403);
   });
 
