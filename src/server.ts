@@ -8,6 +8,7 @@ import { createMetrics } from './observability/metrics.js';
 import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
+import { createServer } from './http/slowClients.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
 import { createPgStores, type PgStores } from './db/stores.pg.js';
 import { describePgUrl, migratePg, openPgPool, waitForPg } from './db/pg.js';
@@ -81,7 +82,8 @@ try {
 
 let server: http.Server;
 try {
-  server = tls ? https.createServer(tls, app.http) : http.createServer(app.http);
+  // Slow clients are cut off (docs/http.md §7.4).
+  server = createServer(app.http, tls);
 } catch (e) {
   fail(`Cannot use TLS_CERT_FILE/TLS_KEY_FILE: ${(e as Error).message.split('\n')[0]}`);
 }

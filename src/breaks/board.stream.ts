@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { AgentChangeEvent, EventBus, PauseChangeEvent } from '../events/bus.js';
-import { AppError } from '../http/errors.js';
+import { clientOf } from '../http/access.js';
+import { AppError, rateLimited } from '../http/errors.js';
 import type { Stage } from '../http/routing.js';
 import type { LimitFor } from './report.js';
 
@@ -18,6 +19,10 @@ import type { LimitFor } from './report.js';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED = 1024 * 1024;
+/** docs/http.md §7.4: open event streams per client address and in all; more → 429. */
+export const MAX_STREAMS_PER_ADDRESS = 10;
+export const MAX_STREAMS = 1_000;
+const STREAM_RETRY_SECONDS = 5;
 
 export interface PauseChangeMessage extends PauseChangeEvent {
   limitMinutes: number;
@@ -25,6 +30,8 @@ export interface PauseChangeMessage extends PauseChangeEvent {
 
 export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
   const clients = new Set<{ stage: Stage; req: Request; res: Response }>();
+  /** Open streams per client address (docs/http.md §7.4). */
+  const perAddress = new Map<string, number>();
   let closing = false;
 
   const onChange = (e: PauseChangeEvent) => {
@@ -50,6 +57,12 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
     /** Serve one stream until the client goes away. */
     open(req: Request, res: Response, stage: Stage): void {
       if (closing) throw new AppError('UNAVAILABLE', 'the service is restarting; try again shortly', undefined, {}, { 'Retry-After': '2', Connection: 'close' });
+      const address = clientOf(req).limitKey;
+      const mine = perAddress.get(address) ?? 0;
+      if (clients.size >= MAX_STREAMS) throw rateLimited(STREAM_RETRY_SECONDS, `at most ${MAX_STREAMS} event streams are open at once; try again later`);
+      if (mine >= MAX_STREAMS_PER_ADDRESS) {
+        throw rateLimited(STREAM_RETRY_SECONDS, `at most ${MAX_STREAMS_PER_ADDRESS} event streams per client address; close one first`);
+      }
       res.status(200).set({
         'Content-Type': 'text/event-stream; charset=utf-8',
         'Cache-Control': 'no-cache, no-transform',
@@ -69,11 +82,15 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
         bus.on('agentChange', onAgent);
       }
       clients.add(client);
+      perAddress.set(address, mine + 1);
       const heartbeat = setInterval(() => write(res, 'event: ping\ndata: {}\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       const done = () => {
         clearInterval(heartbeat);
-        clients.delete(client);
+        if (!clients.delete(client)) return;
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
         if (clients.size === 0) {
           bus.off('pauseChange', onChange);
           bus.off('agentChange', onAgent);
