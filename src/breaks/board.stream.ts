@@ -20,15 +20,15 @@ import type { LimitFor } from './report.js';
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED = 1024 * 1024;
 /** docs/http.md §7.4: open event streams per client address and in all; more → 429. */
-export const MAX_STREAMS_PER_ADDRESS = 10;
-export const MAX_STREAMS = 1_000;
+export const STREAM_LIMITS = { perAddress: 10, total: 1_000 } as const;
+export type StreamLimits = { perAddress: number; total: number };
 const STREAM_RETRY_SECONDS = 5;
 
 export interface PauseChangeMessage extends PauseChangeEvent {
   limitMinutes: number;
 }
 
-export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
+export function createBoardStream(bus: EventBus, limitFor: LimitFor, limits: StreamLimits = STREAM_LIMITS) {
   const clients = new Set<{ stage: Stage; req: Request; res: Response }>();
   /** Open streams per client address (docs/http.md §7.4). */
   const perAddress = new Map<string, number>();
@@ -59,9 +59,9 @@ export function createBoardStream(bus: EventBus, limitFor: LimitFor) {
       if (closing) throw new AppError('UNAVAILABLE', 'the service is restarting; try again shortly', undefined, {}, { 'Retry-After': '2', Connection: 'close' });
       const address = clientOf(req).limitKey;
       const mine = perAddress.get(address) ?? 0;
-      if (clients.size >= MAX_STREAMS) throw rateLimited(STREAM_RETRY_SECONDS, `at most ${MAX_STREAMS} event streams are open at once; try again later`);
-      if (mine >= MAX_STREAMS_PER_ADDRESS) {
-        throw rateLimited(STREAM_RETRY_SECONDS, `at most ${MAX_STREAMS_PER_ADDRESS} event streams per client address; close one first`);
+      if (clients.size >= limits.total) throw rateLimited(STREAM_RETRY_SECONDS, `at most ${limits.total} event streams are open at once; try again later`);
+      if (mine >= limits.perAddress) {
+        throw rateLimited(STREAM_RETRY_SECONDS, `at most ${limits.perAddress} event streams per client address; close one first`);
       }
       res.status(200).set({
         'Content-Type': 'text/event-stream; charset=utf-8',

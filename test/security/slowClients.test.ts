@@ -1,7 +1,11 @@
 import http from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_STREAMS, MAX_STREAMS_PER_ADDRESS } from '../../src/breaks/board.stream.js';
+import express from 'express';
+import { createBoardStream, STREAM_LIMITS } from '../../src/breaks/board.stream.js';
+import { EventBus } from '../../src/events/bus.js';
+import { errorHandler, handle } from '../../src/http/respond.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { createServer, SLOW_CLIENT_LIMITS } from '../../src/http/slowClients.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { listen } from '../helpers/listen.js';
@@ -28,13 +32,13 @@ function openStream(url: string, forwardedFor?: string): Promise<{ status: numbe
 }
 
 describe('event streams (hole 9)', () => {
-  it(`when one client opens more than ${MAX_STREAMS_PER_ADDRESS} event streams, then 429 with Retry-After; closing one frees a place`, async () => {
+  it(`when one client opens more than ${STREAM_LIMITS.perAddress} event streams, then 429 with Retry-After; closing one frees a place`, async () => {
     t = buildTestApp();
     const server = await listen(t.http);
     cleanups.push(() => server.close());
     const open = [];
-    for (let i = 0; i < MAX_STREAMS_PER_ADDRESS; i++) open.push(await openStream(server.url));
-    expect(open.map((s) => s.status)).toEqual(Array(MAX_STREAMS_PER_ADDRESS).fill(200));
+    for (let i = 0; i < STREAM_LIMITS.perAddress; i++) open.push(await openStream(server.url));
+    expect(open.map((s) => s.status)).toEqual(Array(STREAM_LIMITS.perAddress).fill(200));
     const refused = await new Promise<http.IncomingMessage>((resolve, reject) =>
       http.get(`${server.url}/admin/test/events/stream`, { agent: false }, resolve).on('error', reject),
     );
@@ -56,30 +60,24 @@ describe('event streams (hole 9)', () => {
     for (const s of open) s.close();
   });
 
-  it(`when clients from many addresses open ${MAX_STREAMS} streams, then the next one gets 429`, async () => {
-    t = buildTestApp({ TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true', ALLOWED_IPS: '0.0.0.0/0', ADMIN_TOKEN: 'a-very-long-admin-token-123' });
-    const server = await listen(t.http);
+  it(`when ${STREAM_LIMITS.total} streams are open in all, then the next one gets 429, whatever its address`, async () => {
+    // The total is shown with a small limit on the stream itself (a thousand sockets would crowd
+    // the shared test machine's ports); the service uses STREAM_LIMITS.
+    expect(STREAM_LIMITS).toEqual({ perAddress: 10, total: 1_000 });
+    const stream = createBoardStream(new EventBus(), () => 0, { perAddress: 10, total: 3 });
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.get('/admin/test/events/stream', handle((req, res) => stream.open(req, res, 'test')));
+    app.use(errorHandler(createLogger('silent')));
+    const server = await listen(app);
     cleanups.push(() => server.close());
-    const auth = { Authorization: 'Bearer a-very-long-admin-token-123' };
-    const open: http.ClientRequest[] = [];
-    cleanups.push(() => open.forEach((r) => r.destroy()));
-    const one = (i: number) =>
-      new Promise<number>((resolve, reject) => {
-        const req = http.get(
-          `${server.url}/admin/test/events/stream`,
-          { agent: false, headers: { ...auth, 'X-Forwarded-For': `198.51.${Math.floor(i / 200)}.${i % 200}` } },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        open.push(req);
-        req.on('error', reject);
-      });
-    const statuses: number[] = [];
-    for (let i = 0; i < MAX_STREAMS; i += 50) statuses.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => one(i + k)))));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(MAX_STREAMS);
-    expect(await one(MAX_STREAMS + 1)).toBe(429);
+    const statuses = [];
+    for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) {
+      const s = await openStream(server.url, address);
+      cleanups.push(() => s.close());
+      statuses.push(s.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
 
