@@ -14,17 +14,22 @@ const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 
+/** Cheap first look (no `u` flag): anything outside the plain ranges, surrogates included. */
+const MAYBE_NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/;
+const TEXT_SPECIAL = /[&<>]/g;
+const ATTR_SPECIAL = /[&<>"\t\n\r]/g;
+
 /** Drop what XML cannot carry. */
 export function xmlChars(s: string): string {
-  return s.replace(NOT_XML, '');
+  return MAYBE_NOT_XML.test(s) ? s.replace(NOT_XML, '') : s;
 }
 
 export function text(s: string): string {
-  return xmlChars(s).replace(/[&<>]/g, (c) => TEXT_ESCAPES[c]!);
+  return xmlChars(s).replace(TEXT_SPECIAL, (c) => TEXT_ESCAPES[c]!);
 }
 
 export function attr(s: string): string {
-  return xmlChars(s).replace(/[&<>"\t\n\r]/g, (c) => ATTR_ESCAPES[c]!);
+  return xmlChars(s).replace(ATTR_SPECIAL, (c) => ATTR_ESCAPES[c]!);
 }
 
 /** Attributes in order; an undefined value leaves the attribute out. */

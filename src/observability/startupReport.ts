@@ -28,6 +28,7 @@ export function listeningFields(config: Config, url: string): ListeningFields {
   const signatures: string[] = [];
   if (config.TWILIO_AUTH_TOKEN) signatures.push('twilio');
   if (config.PLIVO_AUTH_TOKEN) signatures.push('plivo');
+  if (config.TELNYX_PUBLIC_KEY) signatures.push('telnyx');
   return {
     url,
     database: config.DATABASE_URL

@@ -46,6 +46,22 @@ describe('npm run call', () => {
     expect((await supertest(t.http).get('/admin/test/agents/9879964805')).body.reason).toBe('lunch');
   });
 
+  it('when --dialect exotel, then it follows the Passthru branch and the Greeting’s HEAD and GET, as Exotel does', async () => {
+    await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha', language: 'hi' }).expect(201);
+    const on = await call('--cli', '9879964805', '--dialect', 'exotel');
+    expect(on.stdout).toMatch(/→ GET \/ivr\/test\/inbound\?dialect=exotel\n {2}HTTP 200: Passthru takes branch 1\n→ HEAD \/ivr\/test\/exotel\/say\n→ GET \/ivr\/test\/exotel\/say\n {2}🔊 नमस्ते Asha। अब आप ब्रेक पर हैं। धन्यवाद।\n☎ hung up/);
+    const off = await call('--cli', '9879964805', '--dialect', 'exotel');
+    expect(off.stdout).toContain('HTTP 302: Passthru takes branch 2');
+    expect(off.stdout).toContain('🔊 नमस्ते Asha। अब आप उपलब्ध हैं। धन्यवाद।');
+  });
+
+  it('when a choice is said instead of pressed, then it sends the platform’s speech field', async () => {
+    await supertest(t.http).put('/admin/test/agents/9879964805').send({}).expect(201);
+    const { stdout } = await call('--cli', '9879964805', '--mode', 'menu', '--dialect', 'plivo', '--digits', 'said:training');
+    expect(stdout).toContain('(said "training")');
+    expect(stdout).toContain('🔊 You are now on break for training.');
+  });
+
   it('when --cli is missing, then it prints usage and exits 2', async () => {
     await expect(call()).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage: npm run call') });
   });
