@@ -313,3 +313,42 @@ describe('SDK judges', () => {
     }
   });
 });
+
+describe('Exotel judge', () => {
+  /**
+   * Exotel reads a Passthru's status only (200 first branch, 302 second) and a Greeting URL's
+   * text/plain body, after a HEAD with the same headers
+   * (https://support.exotel.com/support/solutions/articles/48192-passthru-applet,
+   * https://support.exotel.com/support/solutions/articles/3000024536-greeting-applet).
+   */
+  it('when every Exotel path is played (on, off, unregistered, rate-limited; en and hi), then each reply is plain text with a branch status and a greeting Exotel can speak', async () => {
+    const t = buildTestApp({ PAUSE_CHANGES_PER_MINUTE: '2', IVR_DIALECT: 'exotel' });
+    try {
+      await supertest(t.http).put('/admin/test/agents/9879964805').send({ name: 'Asha' }).expect(201);
+      await supertest(t.http).put('/admin/test/agents/9879964807').send({ language: 'hi' }).expect(201);
+      const seen: { status: number; text: string }[] = [];
+      for (const cli of [CLI, HINDI, '+919879964899']) {
+        for (let i = 0; i < 3; i++) {
+          const call = await simulateCall(t.http, { cli, dialect: 'exotel' });
+          const [passthru, head, get] = call.turns;
+          expect([200, 302]).toContain(passthru!.status);
+          expect(passthru!.headers['content-type']).toBe('text/plain; charset=utf-8');
+          expect(head!.headers['content-type']).toBe(get!.headers['content-type']);
+          expect(head!.headers['content-length']).toBe(get!.headers['content-length']);
+          expect(head!.xml).toBe('');
+          // One line of speakable text: no markup, no control characters, the same words as the Passthru.
+          expect(get!.xml).toMatch(/^[^<>\p{Cc}]+$/u);
+          expect(get!.xml).toBe(passthru!.xml);
+          seen.push({ status: passthru!.status, text: get!.xml });
+        }
+      }
+      const texts = seen.map((s) => `${s.status} ${s.text}`).join('\n');
+      for (const phrase of ['200 Hello Asha. You are now on break.', '302 Hello Asha. You are now available.', '200 अब आप ब्रेक पर हैं', '302 अब आप उपलब्ध हैं', '302 This number is not registered', 'too many times', 'बहुत बार']) {
+        expect(texts, phrase).toContain(phrase);
+      }
+      expect(seen.filter((s) => /too many times|बहुत बार/.test(s.text)).every((s) => s.status === 302)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
