@@ -11,6 +11,7 @@ import { centralWebhookRouter } from './webhook/central.routes.js';
 import { createFeatures } from './features.js';
 import { createSessions } from './admin/session.js';
 import { loginRoutes } from './admin/login.routes.js';
+import { openApiRoute } from './http/openapi.routes.js';
 import type { Feature } from './webhook/registry.js';
 
 /** Paths behind the IP allowlist and the per-IP rate limit (docs/http.md §1.4; short-URL creation since §7.4). */
@@ -58,6 +59,8 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
       send(req, res, 200, { status: 'ok' });
     }),
   });
+
+  openApiRoute(app as unknown as express.Router);
 
   app.use(warnUntrustedProxy(logger));
   // The allowlist first, so a caller behind an untrusted proxy hears about TRUST_PROXY (docs/http.md §7.2).
