@@ -102,6 +102,8 @@ export interface Row {
   fixed: FixedRate | undefined;
   target: Target | undefined;
   met: 'yes' | 'no' | '-';
+  /** Why the row is not judged (e.g. the service's store for it is not on the engine measured). */
+  note?: string;
 }
 
 const failed = (s: LoadSummary) => s.errors > 0 || s.unexpected > 0 || s.responses === 0;
@@ -179,6 +181,10 @@ export function formatTable(rows: Row[]): string {
 export function formatTargets(rows: Row[]): string {
   const body: string[][] = [];
   for (const r of rows) {
+    if (r.note) {
+      body.push([r.scenario, '-', '-', '-', `not judged: ${r.note}`]);
+      continue;
+    }
     const failedRuns = r.service.some(failed) || (r.fixed !== undefined && failed(r.fixed));
     const mark = (ok: boolean) => (ok && !failedRuns ? 'met' : 'NOT met');
     if (r.target?.cpuRatio !== undefined) {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { measurements, scenarios } from './scenarios/index.js';
 import type { RequestShape, Scenario } from './scenario.js';
 import { processCpuMicros } from './cpu.js';
@@ -28,7 +29,7 @@ import {
 
 /**
  * `npm run bench [-- --only <name,…>] [--duration <s>] [--rounds <n>] [--connections <n>]
- *                [--cpu-prof] [--soak <s>]`
+ *                [--engine sqlite|pg] [--cpu-prof] [--soak <s>]`
  *
  * Starts the service (`node --import tsx src/server.ts`, temp database, every rate limit off,
  * LOG_LEVEL=info, its output discarded), the bare Express echo and, per scenario, its same-work twin (bench/twins/) as
@@ -37,6 +38,8 @@ import {
  * connections) with each process's own CPU time read from /proc/<pid>/stat around every run; then
  * the service alone at a fixed rate of half its measured maximum (bench/paced.ts) for its p99.
  * Prints the table and the issue's targets, runs the measurements and writes bench/results.json.
+ * `--engine pg` runs the service with DATABASE_URL on a fresh database `bench_x` and the twins on
+ * `bench_x_twin` (server: BENCH_PG_URL, default the development cluster on 127.0.0.1:55432).
  * `--cpu-prof` writes V8 CPU profiles of the service and of each twin to bench/profiles/<process>/.
  * `--soak <s>` repeats the scenarios against the service for that long, sampling its memory from
  * /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
@@ -48,6 +51,7 @@ const SAMPLE_EVERY_MS = 5_000;
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
+    engine: { type: 'string', default: 'sqlite' },
     duration: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string' },
@@ -67,6 +71,13 @@ function positiveInt(name: string, v: string | undefined, max: number): number |
   return n;
 }
 const durationS = positiveInt('duration', args.duration, 600)!;
+if (args.engine !== 'sqlite' && args.engine !== 'pg') {
+  process.stderr.write('--engine must be sqlite or pg\n');
+  process.exit(2);
+}
+const engine = args.engine;
+/** The PostgreSQL server of `--engine pg` (the development cluster unless BENCH_PG_URL says otherwise). */
+const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:55432';
 const rounds = positiveInt('rounds', args.rounds, 50)!;
 const connectionsOverride = positiveInt('connections', args.connections, 1024);
 const soakS = positiveInt('soak', args.soak, 24 * 3600);
@@ -131,9 +142,11 @@ async function main(): Promise<number> {
   }
 
   const dataDir = mkdtempSync(join(os.tmpdir(), 'cw-bench-'));
+  const pgUrls = engine === 'pg' ? await freshPgDatabases(PG_SERVER) : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_PATH: join(dataDir, 'bench.db'),
+    ...(pgUrls ? { DATABASE_URL: pgUrls.service } : {}),
     RATE_LIMIT_PER_IP: '0',
     PAUSE_CHANGES_PER_MINUTE: '0',
     SHORTURL_CREATES_PER_MINUTE: '0',
@@ -166,6 +179,7 @@ async function main(): Promise<number> {
     const results: Record<string, unknown> = {
       startedAt: new Date().toISOString(),
       node: process.version,
+      engine,
       cpus: os.cpus().length,
       durationS,
       loadavg: os.loadavg(),
@@ -228,7 +242,11 @@ async function main(): Promise<number> {
       await s.setup?.(ctx);
       let twin: Child | undefined;
       if (s.twin) {
-        const own = { TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`), TWIN_SHORTURL_BASE: `http://localhost:${new URL(service.url).port}` };
+        const own = {
+          TWIN_DATABASE_PATH: join(dataDir, `twin-${s.name}.db`),
+          ...(pgUrls ? { TWIN_DATABASE_URL: pgUrls.twin } : {}),
+          TWIN_SHORTURL_BASE: `http://localhost:${new URL(service.url).port}`,
+        };
         twin = await startChild(`${s.name} twin`, s.twin.file, { ...twinEnv, ...own, ...s.twin.env }, '/healthz', profileFlags(`twin-${s.name}`));
         children.push(twin);
         log(`${s.name}: twin on ${twin.url}`);
@@ -265,11 +283,24 @@ async function main(): Promise<number> {
         target: s.target,
         met: verdict(svcRounds, ratios, fixed, s.target),
       };
+      if (pgUrls && s.writes) {
+        const n = (await pgRowCounts(pgUrls.service, [s.writes]))[s.writes];
+        if (!(typeof n === 'number' && n > 0)) {
+          row.note = `the service wrote no ${s.writes} rows to PostgreSQL (its store is still SQLite)`;
+          row.met = '-';
+        }
+      }
       rows.push(row);
       process.stdout.write(`${formatTable([row]).split('\n').slice(2).join('\n')}\n`);
     }
     if (rows.length) {
-      process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15)\n${formatTargets(rows)}\n`);
+      process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15, engine ${engine})\n${formatTargets(rows)}\n`);
+    }
+    if (pgUrls) {
+      // Which features' state really went to PostgreSQL (the others are still on the SQLite file).
+      const onPg = await pgRowCounts(pgUrls.service, ['agents', 'pause_events', 'ivr_steps', 'short_urls', 'user_preferences']);
+      process.stdout.write(`\nrows the service wrote to PostgreSQL: ${Object.entries(onPg).map(([t, n]) => `${t} ${n}`).join(', ')}\n`);
+      results.rowsOnPostgres = onPg;
     }
 
     const measured: Record<string, unknown>[] = [];
@@ -290,6 +321,42 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * `bench_x` for the service and `bench_x_twin` for the twins, dropped and made afresh: the bench's
+ * own databases on the server (nobody else's is touched).
+ */
+async function freshPgDatabases(server: string): Promise<{ service: string; twin: string }> {
+  const admin = new pg.Client({ connectionString: `${server}/postgres` });
+  await admin.connect();
+  try {
+    for (const name of ['bench_x', 'bench_x_twin']) {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${name}`);
+    }
+  } finally {
+    await admin.end();
+  }
+  return { service: `${server}/bench_x`, twin: `${server}/bench_x_twin` };
+}
+
+async function pgRowCounts(url: string, tables: string[]): Promise<Record<string, number | string>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const out: Record<string, number | string> = {};
+  try {
+    for (const t of tables) {
+      try {
+        out[t] = Number((await c.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+      } catch {
+        out[t] = 'no table';
+      }
+    }
+  } finally {
+    await c.end();
+  }
+  return out;
 }
 
 function writeResults(results: Record<string, unknown>): void {

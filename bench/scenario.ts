@@ -37,6 +37,8 @@ export interface Scenario {
    * the bare echo (`bench/baseline.ts`).
    */
   twin?: { file: string; env?: Record<string, string> };
+  /** The table each successful request writes to (with `--engine pg`, proof the service's store ran on PostgreSQL). */
+  writes?: string;
   /** Goals from the issues: comparator ÷ service CPU per request, and p99 at the fixed rate. */
   target?: { cpuRatio?: number; fixedP99Ms?: number };
   /** Connections (default 64). */

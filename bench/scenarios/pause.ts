@@ -43,6 +43,7 @@ export const pauseScenarios: Scenario[] = [
     name: 'ivr-toggle',
     setup: ivrAgents.register,
     twin: { file: 'bench/twins/ivr-toggle.ts', env: ivrAgents.twinEnv },
+    writes: 'pause_events',
     request: () => {
       // A fresh call id prefix per process measured, a new call per request.
       const prefix = `CA${Math.random().toString(36).slice(2, 10)}`;
@@ -76,6 +77,7 @@ export const pauseScenarios: Scenario[] = [
     name: 'webhook-toggle',
     setup: webhookAgents.register,
     twin: { file: 'bench/twins/webhook-toggle.ts', env: webhookAgents.twinEnv },
+    writes: 'pause_events',
     request: () => {
       // Every agent starts available; each request asks for the opposite of what this process was
       // last asked for that agent, a break with a reason no earlier request used. So every request

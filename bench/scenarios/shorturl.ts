@@ -37,6 +37,7 @@ export const shortUrlScenarios: Scenario[] = [
   {
     name: 'shorturl-create',
     twin: { file: 'bench/twins/shorturl-create.ts' },
+    writes: 'short_urls',
     request: () => ({
       method: 'POST',
       path: '/UrlShortner/phonon/shortUrl',
@@ -48,6 +49,7 @@ export const shortUrlScenarios: Scenario[] = [
   {
     name: 'userprefs',
     twin: { file: 'bench/twins/userprefs.ts' },
+    writes: 'user_preferences',
     request: () => ({
       method: 'POST',
       path: '/centraloutboundwebhook-v1/test/',
