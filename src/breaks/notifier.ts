@@ -1,34 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import { iso, type Clock } from '../clock.js';
 import type { PauseChangeEvent } from '../events/bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { NotificationStore, QueuedNotification } from './notifications.store.js';
 import { EVENT_ID_HEADER, signatureHeaders } from './notify.signature.js';
 
 /**
  * Change notifications: every committed pause change is POSTed as JSON to EVENTS_WEBHOOK_URL,
- * signed (notify.signature.ts). The change itself never waits: `enqueue` only appends to a bounded
- * in-memory queue, and one sender delivers in commit order, retrying connection errors, timeouts,
- * 408, 429 and 5xx with exponential backoff and jitter; any other 4xx is the receiver refusing and
- * is not retried. A full queue drops its oldest notification (counted and logged). `stop()` gives
- * what is queued a short, bounded time to go out. Notifications are at-least-once per process:
- * `X-Central-Event-Id` (and `id` in the body) stay the same across retries so receivers can
- * de-duplicate.
+ * signed (notify.signature.ts). The change itself never waits: it only queues a row in the
+ * outbox in its own transaction (notifications.store.ts). Senders on every instance claim due
+ * rows under a lease, oldest first, so each notification goes out from one sender at a time;
+ * connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter,
+ * any other 4xx is the receiver refusing and is not retried. The outbox is durable: what is not
+ * delivered when the service stops goes out after the next start (from any instance).
+ * `X-Central-Event-Id` (and `id` in the body) is the same for every attempt of one change
+ * (`{stage}-{event id}`), so receivers can de-duplicate the rare second delivery after a crash.
  */
 
 export interface NotifierOptions {
+  store: NotificationStore;
   url: string;
   secret: string;
+  /** For the signature's timestamp. */
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  maxQueue?: number;
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   timeoutMs?: number;
-  /** How long `stop()` keeps delivering what is queued. */
+  /** How long `stop()` keeps delivering what is due. */
   drainMs?: number;
+  /** How often the outbox is looked at when nothing woke the sender (changes on other instances). */
+  pollMs?: number;
+  /** Notifications claimed at once. */
+  batch?: number;
 }
 
 export interface ChangeNotification extends PauseChangeEvent {
@@ -38,93 +45,140 @@ export interface ChangeNotification extends PauseChangeEvent {
 
 type Outcome = 'delivered' | 'retry' | 'refused';
 
-const DEFAULTS = { maxQueue: 10_000, maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 60_000, timeoutMs: 5_000, drainMs: 2_000 };
+const DEFAULTS = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 60_000, timeoutMs: 5_000, drainMs: 2_000, pollMs: 1_000, batch: 16 };
+/** A claim outlives one attempt's timeout by this much before another sender may take it over. */
+const LEASE_GRACE_MS = 5_000;
+
+/** The notification of one queued change, as sent. */
+export function notificationOf(q: QueuedNotification): ChangeNotification {
+  const e = q.event;
+  return {
+    id: `${e.stage}-${e.id}`,
+    type: 'pause.changed',
+    stage: e.stage,
+    at: iso(e.at),
+    cli: e.cli,
+    name: q.name,
+    pause: e.pause,
+    reason: e.reason,
+    source: e.source,
+    callId: e.callId,
+  };
+}
 
 export class ChangeNotifier {
   private readonly opts: Required<NotifierOptions>;
-  /** Waiting notifications; the one being sent or retried is `current`. */
-  private readonly queue: ChangeNotification[] = [];
-  private current: ChangeNotification | undefined;
-  private sending: Promise<void> | undefined;
+  private readonly owner = randomUUID();
+  private readonly host: string;
+  private running = false;
   private stopping = false;
   private abandon = false;
+  private loop: Promise<void> | undefined;
   private inflight: AbortController | undefined;
   private wakeUp: (() => void) | undefined;
-  private readonly host: string;
+  private woken = false;
+  /** The earliest retry this sender scheduled and has not claimed since. */
+  private nextRetryAt = Infinity;
 
   constructor(options: NotifierOptions) {
     this.opts = { ...DEFAULTS, ...options };
     this.host = new URL(options.url).host;
   }
 
-  /** Queue one change; returns at once and never throws. */
-  enqueue(event: PauseChangeEvent): void {
-    if (this.stopping) return;
-    if (this.queue.length >= this.opts.maxQueue) {
-      const dropped = this.queue.shift()!;
-      this.opts.metrics.eventsWebhookDeliveries.inc({ result: 'dropped' });
-      this.opts.logger.warn({ eventId: dropped.id, queued: this.queue.length }, 'events webhook queue full; dropped the oldest notification');
-    }
-    this.queue.push({ id: randomUUID(), type: 'pause.changed', ...event });
-    this.sending ??= this.drain().finally(() => {
-      this.sending = undefined;
-    });
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
   }
 
-  /** Notifications not yet delivered (including one being sent or retried). */
-  get pending(): number {
-    return this.queue.length + (this.current ? 1 : 0);
-  }
-
-  /** Stop taking changes; keep delivering for up to `drainMs`, then give up on the rest. */
-  async stop(): Promise<void> {
-    this.stopping = true;
+  /** Something was queued: look at the outbox now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
     this.wakeUp?.();
-    if (this.sending) {
-      const deadline = new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.abandon = true;
-          this.inflight?.abort();
-          this.wakeUp?.();
-          resolve();
-        }, this.opts.drainMs);
-        void this.sending!.finally(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      await deadline;
-      await this.sending;
-    }
-    if (this.pending) {
-      this.opts.logger.warn({ undelivered: this.pending }, 'events webhook notifications not delivered before shutdown');
-      this.queue.length = 0;
-      this.current = undefined;
+  }
+
+  /** Notifications in the outbox, delivered by no one yet. */
+  pending(): Promise<number> {
+    return this.opts.store.count();
+  }
+
+  /**
+   * Keep delivering what is due for up to `drainMs`, then stop; an attempt still in flight is
+   * interrupted and left in the outbox for the next start. Nothing is lost.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    this.wake();
+    const deadline = setTimeout(() => {
+      this.abandon = true;
+      this.inflight?.abort();
+      this.wakeUp?.();
+    }, this.opts.drainMs);
+    await this.loop;
+    clearTimeout(deadline);
+    this.running = false;
+    const left = await this.pending().catch(() => undefined);
+    if (left) this.opts.logger.warn({ undelivered: left }, 'events webhook notifications kept in the outbox for the next start');
+  }
+
+  private async run(): Promise<void> {
+    while (!this.abandon) {
+      let claimed = 0;
+      try {
+        this.woken = false;
+        const now = Date.now();
+        const batch = await this.opts.store.claim(this.owner, now, now + this.opts.timeoutMs + LEASE_GRACE_MS, this.opts.batch);
+        claimed = batch.length;
+        for (const q of batch) {
+          if (this.abandon) {
+            // Not attempted: due again at once, for whoever looks next.
+            await this.opts.store.settle(this.owner, { kind: 'retry', eventId: q.event.id, attempts: q.attempts, dueAt: 0 });
+            continue;
+          }
+          await this.deliver(q);
+        }
+      } catch (e) {
+        this.opts.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'events webhook outbox not readable');
+      }
+      // Stopping: done once nothing is due now.
+      if (this.stopping && claimed === 0) return;
+      if (claimed === 0 && !this.woken) await this.sleep(this.waitMs());
     }
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length && !this.abandon) {
-      const n = this.queue.shift()!;
-      this.current = n;
-      let attempt = 0;
-      for (;;) {
-        attempt += 1;
-        const result = await this.send(n);
-        if (this.abandon) return;
-        if (result === 'delivered' || result === 'refused' || attempt >= this.opts.maxAttempts) {
-          if (result !== 'delivered') {
-            this.opts.metrics.eventsWebhookDeliveries.inc({ result: 'failed' });
-            this.opts.logger.warn({ eventId: n.id, attempts: attempt, host: this.host }, 'events webhook notification not delivered; giving up');
-          } else this.opts.metrics.eventsWebhookDeliveries.inc({ result: 'delivered' });
-          break;
-        }
-        this.opts.metrics.eventsWebhookDeliveries.inc({ result: 'retry' });
-        await this.sleep(this.backoff(attempt));
-        if (this.abandon) return;
-      }
-      this.current = undefined;
+  private waitMs(): number {
+    const now = Date.now();
+    let wait = this.stopping ? 50 : this.opts.pollMs;
+    if (this.nextRetryAt !== Infinity) {
+      wait = Math.min(wait, Math.max(10, this.nextRetryAt - now));
+      if (this.nextRetryAt <= now) this.nextRetryAt = Infinity;
     }
+    return wait;
+  }
+
+  private async deliver(q: QueuedNotification): Promise<void> {
+    const n = notificationOf(q);
+    const result = await this.send(n);
+    const { metrics, logger, store, maxAttempts } = this.opts;
+    const key = { eventId: q.event.id, attempts: q.attempts };
+    if (this.abandon && result === 'retry') {
+      await store.settle(this.owner, { kind: 'retry', ...key, dueAt: 0 });
+      return;
+    }
+    if (result === 'delivered' || result === 'refused' || q.attempts >= maxAttempts) {
+      if (result !== 'delivered') {
+        metrics.eventsWebhookDeliveries.inc({ result: 'failed' });
+        logger.warn({ eventId: n.id, attempts: q.attempts, host: this.host }, 'events webhook notification not delivered; giving up');
+      } else metrics.eventsWebhookDeliveries.inc({ result: 'delivered' });
+      await store.settle(this.owner, { kind: 'done', ...key });
+      return;
+    }
+    metrics.eventsWebhookDeliveries.inc({ result: 'retry' });
+    const dueAt = Date.now() + this.backoff(q.attempts);
+    await store.settle(this.owner, { kind: 'retry', ...key, dueAt });
+    // Look again when it is due (a poll could be late for a short backoff).
+    this.nextRetryAt = Math.min(this.nextRetryAt, dueAt);
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, capped. */
@@ -134,9 +188,8 @@ export class ChangeNotifier {
   }
 
   private sleep(ms: number): Promise<void> {
-    // While stopping, the drain deadline (not the backoff) decides when to give up.
     return new Promise<void>((resolve) => {
-      const t = setTimeout(done, this.stopping ? Math.min(ms, 100) : ms);
+      const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
         resolve();

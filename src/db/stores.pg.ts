@@ -3,7 +3,7 @@ import type { Stores } from './stores.js';
 import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
 
 /** The stores that have a PostgreSQL implementation so far; the others are still SQLite only. */
-export type PgStores = Omit<Stores, 'pause' | 'breaks' | 'ivrSteps' | 'userPrefs' | 'shortUrls'>;
+export type PgStores = Omit<Stores, 'pause' | 'breaks' | 'ivrSteps' | 'userPrefs' | 'shortUrls' | 'notifications'>;
 
 /** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
 export function createPgStores(pool: PgPool): PgStores {

@@ -1,6 +1,7 @@
 import type { Db } from './open.js';
 import type { Stores } from './stores.js';
 import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
+import { SqliteNotificationStore } from '../breaks/notifications.store.sqlite.js';
 import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
 import { SqliteOutboundStore } from '../outbound/outbound.store.sqlite.js';
 import { SqlitePauseStore } from '../pause/pause.store.sqlite.js';
@@ -15,6 +16,7 @@ export function createSqliteStores(db: Db): Stores {
     pause: new SqlitePauseStore(db),
     breaks: createSqliteBreaksStore(db),
     ivrSteps: new SqliteIvrStepsStore(db),
+    notifications: new SqliteNotificationStore(db),
     outbound: new SqliteOutboundStore(db),
     userPrefs: new SqliteUserPrefsStore(db),
     shortUrls: new SqliteShortUrlStore(db),

@@ -1,4 +1,5 @@
 import type { BreaksStore } from '../breaks/breaks.store.js';
+import type { NotificationStore } from '../breaks/notifications.store.js';
 import type { IvrStepsStore } from '../ivr/ivr.steps.store.js';
 import type { OutboundStore } from '../outbound/outbound.store.js';
 import type { PauseStore } from '../pause/pause.store.js';
@@ -17,6 +18,7 @@ export interface Stores {
   pause: PauseStore;
   breaks: BreaksStore;
   ivrSteps: IvrStepsStore;
+  notifications: NotificationStore;
   outbound: OutboundStore;
   userPrefs: UserPrefsStore;
   shortUrls: ShortUrlStore;

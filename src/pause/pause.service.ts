@@ -120,6 +120,8 @@ const codePoints = (s: string) => [...s].length;
 export function createPauseService(deps: AppDeps, opts: { languages: readonly string[] }) {
   const { clock, metrics, bus, logger, config } = deps;
   const store = deps.stores.pause;
+  // With an events webhook, each change queues its notification in its own transaction (notify.feature.ts).
+  const notify = Boolean(config.EVENTS_WEBHOOK_URL && config.EVENTS_WEBHOOK_SECRET);
   const limiter =
     config.PAUSE_CHANGES_PER_MINUTE > 0
       ? createLimiter({ name: 'pauseChanges', points: config.PAUSE_CHANGES_PER_MINUTE, durationSeconds: 60 })
@@ -206,6 +208,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
       callId: req.callId ?? null,
       onlyIf: options.onlyIf,
       alsoKeep: options.alsoKeep,
+      notify,
     });
     if (result.kind === 'notFound') throw agentNotFound(req.cli);
     if (result.kind === 'applied') announce(result);

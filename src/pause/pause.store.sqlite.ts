@@ -82,6 +82,7 @@ export class SqlitePauseStore implements PauseStore {
   private readonly eventsByCliStmt;
   private readonly getStepStmt;
   private readonly insertStepStmt;
+  private readonly queueNotificationStmt;
   private readonly saveTx;
   private readonly importTx;
   private readonly changeTx;
@@ -120,6 +121,8 @@ export class SqlitePauseStore implements PauseStore {
     this.insertStepStmt = db.prepare(
       'INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (@stage, @callId, @step, @reply, @now)',
     );
+
+    this.queueNotificationStmt = db.prepare('INSERT INTO event_outbox (event_id, name) VALUES (?, ?)');
 
     this.saveTx = db.transaction((stage: Stage, cli: string, profile: AgentProfile, now: number) => this.upsert(stage, cli, profile, now));
     this.importTx = db.transaction((stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) => {
@@ -162,7 +165,9 @@ export class SqlitePauseStore implements PauseStore {
             prevSince: cur.since,
           };
           const info = this.insertEventStmt.run({ ...e, pause: e.pause ? 1 : 0, prevPause: e.prevPause ? 1 : 0 });
-          outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: { ...e, id: Number(info.lastInsertRowid) } };
+          const id = Number(info.lastInsertRowid);
+          if (change.notify) this.queueNotificationStmt.run(id, cur.name);
+          outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: { ...e, id } };
         }
         if (!keep) return { kind: 'applied', ...outcome };
         const reply = keep.reply(outcome);

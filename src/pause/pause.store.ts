@@ -86,6 +86,8 @@ export interface PauseChange {
    * otherwise `reply` (pure, synchronous) builds it from the outcome, it is stored, and returned.
    */
   alsoKeep?: StepKey & { reply: (outcome: PauseOutcome) => string };
+  /** Queue the change notification of the event, if there is one, in the same transaction (notifications.store.ts). */
+  notify?: boolean;
 }
 
 export interface PauseOutcome {

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
 import { ChangeNotifier, type NotifierOptions } from '../../src/breaks/notifier.js';
+import { openTestStores, type TestStores } from '../helpers/testStores.js';
 import { signNotification, signatureHeaders } from '../../src/breaks/notify.signature.js';
 import type { PauseChangeEvent } from '../../src/events/bus.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -35,20 +36,39 @@ function verifies(r: { headers: Record<string, string | string[] | undefined>; b
 
 const receivers: Receiver[] = [];
 const notifiers: ChangeNotifier[] = [];
+const opened: TestStores[] = [];
 afterEach(async () => {
   await Promise.all(notifiers.splice(0).map((n) => n.stop()));
   await Promise.all(receivers.splice(0).map((r) => r.close()));
+  await Promise.all(opened.splice(0).map((o) => o.dispose()));
 });
 
-function notifier(url: string, over: Partial<NotifierOptions> = {}) {
+/** A sender on a fresh outbox; `queue` commits a pause change that queues its notification. */
+function notifier(url: string, over: Partial<NotifierOptions> = {}, on?: TestStores) {
   const logs: string[] = [];
   const metrics = createMetrics();
   const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }));
-  const n = new ChangeNotifier({ url, secret: SECRET, clock: new FakeClock(), logger, metrics, baseDelayMs: 20, maxDelayMs: 100, ...over });
+  const t = on ?? openTestStores();
+  if (!on) opened.push(t);
+  const { stores } = t;
+  const n = new ChangeNotifier({ store: stores.notifications, url, secret: SECRET, clock: new FakeClock(), logger, metrics, baseDelayMs: 20, maxDelayMs: 100, ...over });
   notifiers.push(n);
+  n.start();
   const count = async (result: string) =>
     (await metrics.eventsWebhookDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
-  return { n, logs, count };
+  let at = Date.parse('2026-01-15T10:00:00.000Z');
+  const queue = async (c: PauseChangeEvent = change()) => {
+    await stores.pause.saveAgent(c.stage, c.cli, { name: c.name }, at);
+    const r = await stores.pause.applyPauseChange(c.stage, c.cli, () => ({ pause: c.pause, reason: c.reason }), {
+      at: at++,
+      source: c.source,
+      callId: c.callId,
+      notify: true,
+    });
+    expect(r).toMatchObject({ kind: 'applied', changed: true });
+    n.wake();
+  };
+  return { n, logs, count, queue, stores: t };
 }
 
 describe('change notification signature', () => {
@@ -70,13 +90,24 @@ describe('change notifier', () => {
   it('when the receiver fails twice with 500, then the third attempt delivers the same signed event', async () => {
     const rx = await startReceiver([500, 503, 200]);
     receivers.push(rx);
-    const { n, count } = notifier(rx.url);
-    n.enqueue(change());
-    await until(() => rx.received.length === 3 && n.pending === 0);
+    const { n, count, queue } = notifier(rx.url);
+    await queue();
+    await until(async () => rx.received.length === 3 && (await n.pending()) === 0);
     const bodies = rx.received.map((r) => JSON.parse(r.body));
     expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
     expect(rx.received.map((r) => r.headers['x-central-event-id'])).toEqual(bodies.map((b) => b.id));
-    expect(bodies[2]).toMatchObject({ type: 'pause.changed', stage: 'test', cli: '+919879964805', pause: true, reason: 'lunch', source: 'webhook' });
+    expect(bodies[2]).toEqual({
+      id: bodies[0].id,
+      type: 'pause.changed',
+      stage: 'test',
+      at: '2026-01-15T10:00:00.000Z',
+      cli: '+919879964805',
+      name: 'Asha',
+      pause: true,
+      reason: 'lunch',
+      source: 'webhook',
+      callId: null,
+    });
     for (const r of rx.received) {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['x-central-timestamp']).toBe(String(Date.parse('2026-01-15T10:00:00.000Z') / 1000));
@@ -105,10 +136,10 @@ describe('change notifier', () => {
   it('when the receiver refuses with 400, then that notification is not retried and the next still goes out, in order', async () => {
     const rx = await startReceiver([400, 200]);
     receivers.push(rx);
-    const { n, count } = notifier(rx.url);
-    n.enqueue(change({ pause: true }));
-    n.enqueue(change({ pause: false, reason: null }));
-    await until(() => rx.received.length === 2 && n.pending === 0);
+    const { n, count, queue } = notifier(rx.url);
+    await queue(change({ pause: true }));
+    await queue(change({ pause: false, reason: null }));
+    await until(async () => rx.received.length === 2 && (await n.pending()) === 0);
     expect(rx.received.map((r) => JSON.parse(r.body).pause)).toEqual([true, false]);
     expect(await count('failed')).toBe(1);
     expect(await count('retry')).toBe(0);
@@ -117,9 +148,9 @@ describe('change notifier', () => {
   it('when the receiver hangs past the timeout, then the attempt is abandoned and retried', async () => {
     const rx = await startReceiver(['hang', 200]);
     receivers.push(rx);
-    const { n } = notifier(rx.url, { timeoutMs: 200 });
-    n.enqueue(change());
-    await until(() => rx.received.length === 2 && n.pending === 0);
+    const { n, queue } = notifier(rx.url, { timeoutMs: 200 });
+    await queue();
+    await until(async () => rx.received.length === 2 && (await n.pending()) === 0);
     expect(JSON.parse(rx.received[0]!.body).id).toBe(JSON.parse(rx.received[1]!.body).id);
   });
 
@@ -127,9 +158,9 @@ describe('change notifier', () => {
     const rx = await startReceiver([]);
     const url = rx.url;
     await rx.close();
-    const { n, logs, count } = notifier(url, { maxAttempts: 3 });
-    n.enqueue(change());
-    await until(() => n.pending === 0);
+    const { n, logs, count, queue } = notifier(url, { maxAttempts: 3 });
+    await queue();
+    await until(async () => (await n.pending()) === 0);
     expect(await count('retry')).toBe(2);
     expect(await count('failed')).toBe(1);
     const text = logs.join('');
@@ -138,38 +169,46 @@ describe('change notifier', () => {
     expect(text).not.toContain('/hooks/breaks');
   });
 
-  it('when the queue is full, then the oldest waiting notification is dropped and counted', async () => {
-    const rx = await startReceiver(['hang'], 200);
+  it('when two senders share one outbox (two instances), then every notification is delivered exactly once', async () => {
+    const rx = await startReceiver([]);
     receivers.push(rx);
-    const { n, count } = notifier(rx.url, { maxQueue: 2, timeoutMs: 300 });
-    for (const cli of ['+919000000001', '+919000000002', '+919000000003', '+919000000004']) n.enqueue(change({ cli }));
-    await until(() => rx.received.length === 4 && n.pending === 0);
-    expect(await count('dropped')).toBe(1);
-    // …001 was in flight (hung, then retried); of the waiting ones the oldest, …002, made room for …004.
-    expect(rx.received.map((r) => JSON.parse(r.body).cli)).toEqual(['+919000000001', '+919000000001', '+919000000003', '+919000000004']);
+    const first = notifier(rx.url, { batch: 2 });
+    const second = notifier(rx.url, { batch: 2 }, first.stores);
+    for (let i = 0; i < 12; i++) await (i % 2 ? first : second).queue(change({ cli: `+9190000000${String(i).padStart(2, '0')}` }));
+    await until(async () => rx.received.length >= 12 && (await first.n.pending()) === 0);
+    await new Promise((r) => setTimeout(r, 100));
+    const ids = rx.received.map((r) => JSON.parse(r.body).id as string);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids).size).toBe(12);
+    expect((await first.count('delivered')) + (await second.count('delivered'))).toBe(12);
   });
 
   it('when stopped with notifications queued, then they are delivered before stop resolves', async () => {
     const rx = await startReceiver([]);
     receivers.push(rx);
-    const { n } = notifier(rx.url);
-    for (let i = 0; i < 5; i++) n.enqueue(change({ pause: i % 2 === 0 }));
+    const { n, queue } = notifier(rx.url);
+    for (let i = 0; i < 5; i++) await queue(change({ pause: i % 2 === 0, reason: i % 2 === 0 ? 'lunch' : null }));
     await n.stop();
-    expect(rx.received).toHaveLength(5);
-    n.enqueue(change());
-    expect(n.pending).toBe(0);
+    expect(rx.received.map((r) => JSON.parse(r.body).pause)).toEqual([true, false, true, false, true]);
+    expect(await n.pending()).toBe(0);
   });
 
-  it('when stopped while the receiver hangs, then stop gives up after the drain time and reports what was lost', async () => {
+  it('when stopped while the receiver hangs, then stop gives up after the drain time and the next start delivers what was left, same ids', async () => {
     const rx = await startReceiver(['hang'], 'hang');
     receivers.push(rx);
-    const { n, logs } = notifier(rx.url, { drainMs: 200, timeoutMs: 10_000 });
-    n.enqueue(change());
-    n.enqueue(change({ pause: false, reason: null }));
+    const { n, logs, queue, stores } = notifier(rx.url, { drainMs: 200, timeoutMs: 10_000 });
+    await queue();
+    await queue(change({ pause: false, reason: null }));
     await until(() => rx.received.length === 1);
     await n.stop();
-    expect(n.pending).toBe(0);
+    expect(await n.pending()).toBe(2);
     expect(logs.join('')).toMatch(/"undelivered":2/);
+    const rx2 = await startReceiver([]);
+    receivers.push(rx2);
+    const next = notifier(rx2.url, {}, stores);
+    await until(async () => rx2.received.length === 2 && (await next.n.pending()) === 0);
+    expect(rx2.received.map((r) => JSON.parse(r.body).id)).toEqual([JSON.parse(rx.received[0]!.body).id, expect.stringMatching(/^test-\d+$/)]);
+    expect(rx2.received.map((r) => JSON.parse(r.body).pause)).toEqual([true, false]);
   });
 });
 
@@ -177,8 +216,9 @@ describe('events webhook feature', () => {
   it('when EVENTS_WEBHOOK_URL is set and a change is committed, then the receiver gets it and shutdown waits for it', async () => {
     const rx = await startReceiver([]);
     receivers.push(rx);
-    const t = buildTestApp({ EVENTS_WEBHOOK_URL: rx.url, EVENTS_WEBHOOK_SECRET: SECRET }, { start: true });
-    t.bus.emit('pauseChange', change({ cli: '+919811112222' }));
+    const t = buildTestApp({ EVENTS_WEBHOOK_URL: rx.url, EVENTS_WEBHOOK_SECRET: SECRET, PAUSE_CHANGES_PER_MINUTE: '0' }, { start: true });
+    await supertest(t.http).put('/admin/test/agents/9811112222').send({ name: 'Ravi' }).expect(201);
+    await supertest(t.http).post('/admin/test/agents/9811112222/pause').send({ pause: true }).expect(200);
     await t.close();
     expect(rx.received).toHaveLength(1);
     expect(JSON.parse(rx.received[0]!.body).cli).toBe('+919811112222');

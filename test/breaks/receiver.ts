@@ -43,9 +43,9 @@ export async function startReceiver(script: Answer[], then: Answer = 200): Promi
 }
 
 /** Poll until `cond` holds (bounded), for effects that happen in the background. */
-export async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -224,4 +224,46 @@ export function pauseStoreContract(open: OpenStores): void {
       expect(await steps.lastSaid('test', 'CA2')).toBeUndefined();
     });
   });
+
+  describe('NotificationStore', () => {
+    it('when changes queue notifications, then they are claimed oldest first, once, with the agent name, and settle per attempt', async () => {
+      const out = opened.stores.notifications;
+      await store.saveAgent('test', CLI, { name: 'Asha' }, T0);
+      await store.applyPauseChange('test', CLI, pauseOn('lunch'), { at: T0 + 1, source: 'webhook', notify: true });
+      // No notification: not asked for, or nothing changed.
+      await store.applyPauseChange('test', CLI, pauseOn('tea'), { at: T0 + 2, source: 'webhook' });
+      await store.applyPauseChange('test', CLI, () => null, { at: T0 + 3, source: 'webhook', notify: true });
+      await store.saveAgent('test', CLI, { name: 'Asha R' }, T0 + 4);
+      await store.applyPauseChange('test', CLI, available, { at: T0 + 5, source: 'ivr', callId: 'CA9', notify: true });
+      expect(await out.count()).toBe(2);
+
+      const NOW = 1_000_000;
+      const [a, b] = await Promise.all([out.claim('s1', NOW, NOW + 100, 1), out.claim('s2', NOW, NOW + 100, 5)]);
+      const claimed = [...a!, ...b!].sort((x, y) => x.event.id - y.event.id);
+      expect(claimed.map((q) => [q.event.reason, q.event.source, q.event.callId, q.name, q.attempts])).toEqual([
+        ['lunch', 'webhook', null, 'Asha', 1],
+        [null, 'ivr', 'CA9', 'Asha R', 1],
+      ]);
+      expect(claimed[0]!.event).toMatchObject({ stage: 'test', cli: CLI, at: T0 + 1, pause: true, prevPause: false });
+      expect(await out.claim('s3', NOW + 50, NOW + 150, 5)).toEqual([]);
+
+      const owner = (q: (typeof claimed)[number]) => (a!.includes(q) ? 's1' : 's2');
+      const [first, second] = claimed;
+      // A settlement from someone else's claim changes nothing.
+      await out.settle('intruder', { kind: 'done', eventId: first!.event.id, attempts: 1 });
+      await out.settle(owner(first!), { kind: 'done', eventId: first!.event.id, attempts: 1 });
+      await out.settle(owner(second!), { kind: 'retry', eventId: second!.event.id, attempts: 1, dueAt: NOW + 500 });
+      expect(await out.count()).toBe(1);
+      expect(await out.claim('s3', NOW + 499, NOW + 1000, 5)).toEqual([]);
+      const again = await out.claim('s3', NOW + 500, NOW + 1000, 5);
+      expect(again.map((q) => [q.event.id, q.attempts])).toEqual([[second!.event.id, 2]]);
+      // A lease that ran out is taken over; the old claim's settlement is stale.
+      const taken = await out.claim('s4', NOW + 1000, NOW + 2000, 5);
+      expect(taken.map((q) => q.attempts)).toEqual([3]);
+      await out.settle('s3', { kind: 'done', eventId: second!.event.id, attempts: 2 });
+      expect(await out.count()).toBe(1);
+      await out.settle('s4', { kind: 'done', eventId: second!.event.id, attempts: 3 });
+      expect(await out.count()).toBe(0);
+    });
+  });
 }
