@@ -32,7 +32,7 @@ export class SqliteNotificationStore implements NotificationStore {
        WHERE event_id IN (
          SELECT event_id FROM event_outbox
          WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
-         ORDER BY event_id LIMIT @limit)
+         ORDER BY due_at, event_id LIMIT @limit)
        RETURNING event_id, name, attempts`,
     );
     const eventStmt = db.prepare<[number], Omit<Row, 'event_id' | 'name' | 'attempts'>>(

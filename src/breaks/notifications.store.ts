@@ -24,7 +24,8 @@ export type Settlement =
 
 export interface NotificationStore {
   /**
-   * Claim up to `limit` due notifications (lease free or run out), oldest event first, leased to
+   * Claim up to `limit` due notifications (lease free or run out), earliest due first and oldest
+   * event first among those due together (new ones are due at 0), returned oldest event first, leased to
    * `owner` until `leaseUntil`, counting an attempt each. Concurrent claims never share one.
    */
   claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<QueuedNotification[]>;
