@@ -8,8 +8,9 @@ import { buildTestApp, tableCounts, type TestApp } from '../helpers/buildTestApp
 /**
  * Telnyx webhook signatures (docs/http.md §10): `telnyx-signature-ed25519` is the base64 ed25519
  * signature of `telnyx-timestamp|raw body`, verified with the base64 public key from the portal
- * (https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks#webhook-signing,
- * headers as listed on https://developers.telnyx.com/api-reference/callbacks/texml-call-answered).
+ * (https://developers.telnyx.com/docs/development/sdk/node/webhooks; the same SPKI prefix and
+ * 300 s tolerance as Telnyx's Ruby SDK, lib/telnyx/lib/webhook_verification.rb; the headers as
+ * listed on https://developers.telnyx.com/api-reference/callbacks/texml-call-answered).
  * Telnyx publishes no fixed test vector (its own SDK test signs with a fresh key pair), so the
  * raw-key import is checked with RFC 8032 §7.1 TEST 2 and the scheme with a key pair made here.
  */
