@@ -247,6 +247,16 @@ function send(r: Req): Promise<{ status: number; text: string }> {
   });
 }
 
+/** The error message of a JSON error reply, if it is one. */
+function errorMessage(text: string): string | undefined {
+  try {
+    const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Stack frames, SQL, database and file-system details must never reach a reply. */
 const LEAKS = /\n\s+at \S+ \(|\bat (async )?[\w.<>]+ \(\/|node_modules|\/work\/|\.ts:\d+|SQLITE_|SqliteError|syntax error|\bSELECT\s+[\w*]+\s+FROM\b|\bINSERT INTO\b|\bUPDATE \w+ SET\b|no such (table|column)/i;
 
@@ -261,6 +271,8 @@ describe('fuzz: every route family (7.4)', () => {
         sent++;
         expect(reply.status, `${r.method} ${r.path.slice(0, 200)}`).toBeLessThan(500);
         expect(reply.text, `${r.method} ${r.path.slice(0, 200)}`).not.toMatch(LEAKS);
+        const message = errorMessage(reply.text);
+        if (message !== undefined) expect([...message].length, message.slice(0, 100)).toBeLessThanOrEqual(300);
       }),
       { seed: SEED, numRuns: NUM_RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
     );
