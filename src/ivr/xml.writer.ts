@@ -16,6 +16,9 @@ const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', '
 
 /** Cheap first look (no `u` flag): anything outside the plain ranges, surrogates included. */
 const MAYBE_NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/;
+/** One scan that says whether a string needs any work at all (the common case: none). */
+const TEXT_WORK = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const ATTR_WORK = /[&<>"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const TEXT_SPECIAL = /[&<>]/g;
 const ATTR_SPECIAL = /[&<>"\t\n\r]/g;
 
@@ -25,11 +28,11 @@ export function xmlChars(s: string): string {
 }
 
 export function text(s: string): string {
-  return xmlChars(s).replace(TEXT_SPECIAL, (c) => TEXT_ESCAPES[c]!);
+  return TEXT_WORK.test(s) ? xmlChars(s).replace(TEXT_SPECIAL, (c) => TEXT_ESCAPES[c]!) : s;
 }
 
 export function attr(s: string): string {
-  return xmlChars(s).replace(ATTR_SPECIAL, (c) => ATTR_ESCAPES[c]!);
+  return ATTR_WORK.test(s) ? xmlChars(s).replace(ATTR_SPECIAL, (c) => ATTR_ESCAPES[c]!) : s;
 }
 
 /** Attributes in order; an undefined value leaves the attribute out. */
