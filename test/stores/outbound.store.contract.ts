@@ -41,6 +41,20 @@ export function outboundStoreContract(open: OpenStores): void {
       expect(await store.getClient('test', 'acme')).toBeUndefined();
     });
 
+    it('when clients are listed and deleted, then the list is ordered by clientID per stage and a deleted client is gone', async () => {
+      await store.putClient('prod', 'beta', 'b'.repeat(64), ['FLOW0002'], T0);
+      await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0);
+      await store.putClient('test', 'gamma', 'c'.repeat(64), ['FLOW0003'], T0);
+      expect((await store.listClients('prod')).map((c) => c.clientID)).toEqual(['acme', 'beta']);
+      expect(await store.deleteClient('prod', 'acme')).toBe(true);
+      expect(await store.deleteClient('prod', 'acme')).toBe(false);
+      expect(await store.getClient('prod', 'acme')).toBeUndefined();
+      expect((await store.listClients('prod')).map((c) => c.clientID)).toEqual(['beta']);
+      // Stages are separate worlds.
+      expect(await store.deleteClient('test', 'beta')).toBe(false);
+      expect((await store.listClients('test')).map((c) => c.clientID)).toEqual(['gamma']);
+    });
+
     it('when a request is created, then it and its contacts read back in order, all scheduled', async () => {
       const response = ok('req1');
       expect(await store.createRequest(request(), undefined, response)).toBe(response);
