@@ -64,10 +64,11 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
 
   app.use(warnUntrustedProxy(logger));
   // The allowlist first, so a caller behind an untrusted proxy hears about TRUST_PROXY (docs/http.md §7.2).
-  for (const prefix of GUARDED_PREFIXES) app.use(prefix, allowlist(config));
+  // One layer per guard for all its prefixes: every request is matched once, not once per prefix.
+  app.use(GUARDED_PREFIXES, allowlist(config));
   app.use(httpsOnly(config));
   const perIp = perIpRateLimit(config);
-  for (const prefix of GUARDED_PREFIXES) app.use(prefix, perIp);
+  app.use(GUARDED_PREFIXES, perIp);
   // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
   const sessions = createSessions(config, deps.clock);
   const login = express.Router({ caseSensitive: true });
