@@ -45,15 +45,24 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   const misses = missesPerMinute > 0 ? createLimiter({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
   const TOO_MANY_BAD_TOKENS = 'too many wrong custTokens from this address, try again later';
 
-  /** The token, else 401; the 11th wrong token in a minute, and every creation after it, → 429. */
-  const authenticate = async (req: Request, params: Params): Promise<TokenEntry> => {
+  /**
+   * The token of `given`, or undefined when it is wrong. Wrong tokens count per client address,
+   * on creation and on stats (which would otherwise tell a right token from a wrong one for any
+   * public link); the 11th in a minute, and every request after it in that minute, → 429.
+   */
+  const checkToken = async (req: Request, given: string): Promise<TokenEntry | undefined> => {
     const key = clientOf(req).limitKey;
     const seen = await badTokens.get(key);
     if (seen && seen.consumedPoints > BAD_TOKENS_PER_MINUTE) throw rejection(seen, TOO_MANY_BAD_TOKENS);
-    const token = tokens.find(params.requireString('custToken', { max: 256 }));
-    if (token) return token;
-    await badTokens.consume(key).catch((r: unknown) => Promise.reject(rejection(r, TOO_MANY_BAD_TOKENS)));
-    throw new AppError('UNAUTHORIZED', 'custToken is not valid', 'custToken');
+    const token = tokens.find(given);
+    if (!token) await badTokens.consume(key).catch((r: unknown) => Promise.reject(rejection(r, TOO_MANY_BAD_TOKENS)));
+    return token;
+  };
+
+  const authenticate = async (req: Request, params: Params): Promise<TokenEntry> => {
+    const token = await checkToken(req, params.requireString('custToken', { max: 256 }));
+    if (!token) throw new AppError('UNAUTHORIZED', 'custToken is not valid', 'custToken');
+    return token;
   };
 
   route(router, '/UrlShortner/phonon/shortUrl', {
@@ -80,8 +89,7 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   route(router, '/UrlShortner/phonon/stats/:code', {
     get: handle(async (req, res) => {
       const params = Params.fromRequest(req, res);
-      const given = params.requireString('custToken', { max: 256 });
-      const token = tokens.find(given);
+      const token = await checkToken(req, params.requireString('custToken', { max: 256 }));
       const code = codeParam(req);
       const stats = token && SLUG.test(code) ? await service.stats(code, token) : undefined;
       // Not the owner, a revoked token or no such link: one answer, so nothing can be probed.

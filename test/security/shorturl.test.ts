@@ -50,6 +50,18 @@ describe('guessing tokens (hole 8)', () => {
     // Another address is not affected.
     expect((await create(t, { custToken: 'abcd1234', longUrl: 'https://example.com/' }, '203.0.113.10')).status).toBe(200);
   });
+
+  it('when an address guesses custTokens on the stats of a public link, then the 11th wrong one in a minute gets 429', async () => {
+    t = buildTestApp();
+    const made = await create(t, { custToken: 'abcd1234', longUrl: 'https://example.com/', customSlug: 'public-link' });
+    expect(made.status).toBe(200);
+    for (let i = 0; i < 10; i++) {
+      expect((await supertest(t.http).get(`/UrlShortner/phonon/stats/public-link?custToken=guess${i}xx`)).status).toBe(404);
+    }
+    const limited = await supertest(t.http).get('/UrlShortner/phonon/stats/public-link?custToken=guess10xx');
+    expect(limited.status).toBe(429);
+    expect((await supertest(t.http).get('/UrlShortner/phonon/stats/public-link?custToken=abcd1234')).status).toBe(429);
+  });
 });
 
 describe('guessing codes and slugs (hole 8)', () => {
