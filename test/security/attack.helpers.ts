@@ -1,5 +1,4 @@
 import supertest from 'supertest';
-import type { Db } from '../../src/db/open.js';
 import type { TestApp } from '../helpers/buildTestApp.js';
 
 /** Shared set-up for the attack tests of issue 10 (docs/http.md §7). */
@@ -17,14 +16,31 @@ export async function seed(t: TestApp): Promise<void> {
   if (client.status !== 201) throw new Error(`client set-up failed: ${client.status} ${client.text}`);
 }
 
-/** Every row of every table (events, agents, clients, visits, preferences…), to assert "nothing changed". */
-export function snapshot(db: Db): Record<string, unknown[]> {
-  const tables = db
+/** Tables whose rows change on every request by design: rate-limiter counters. */
+const COUNTERS = new Set(['rate_limits']);
+
+/**
+ * Every row of every table (events, agents, clients, visits, preferences…) on the SQLite file and,
+ * when the suite runs on PostgreSQL (TEST_DATABASE_URL), on the stores' database too, to assert
+ * "nothing changed". Rows are compared as sorted JSON text (some tables are WITHOUT ROWID).
+ */
+export async function snapshot(t: TestApp): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  const tables = t.db
     .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")
     .pluck()
     .all() as string[];
-  // Some tables are WITHOUT ROWID: rows are compared as sorted JSON text.
-  return Object.fromEntries(tables.map((name) => [name, db.prepare(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort()]));
+  for (const name of tables) out[name] = t.db.prepare(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort();
+  if (process.env.TEST_DATABASE_URL) {
+    const pgTables = await t.query<{ t: string }>(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_migrations' ORDER BY 1",
+    );
+    for (const { t: name } of pgTables) {
+      if (COUNTERS.has(name)) continue;
+      out[`pg.${name}`] = (await t.query(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+    }
+  }
+  return out;
 }
 
 export const createOutbound = {

@@ -19,7 +19,7 @@ describe('malformed percent-encoding in a path (hole 9)', () => {
   it('when a path segment is not valid percent-encoding, then 400 INVALID_PARAMETER or 404 on every route family, never 500', async () => {
     t = buildTestApp();
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const paths: [string, string][] = [
       ['get', '/UrlShortner/phonon/stats/%ff?custToken=abcd1234'],
       ['get', '/admin/prod/agents/%ff'],
@@ -40,7 +40,7 @@ describe('malformed percent-encoding in a path (hole 9)', () => {
       const code = r.type === 'application/xml' ? /<code>([^<]*)<\/code>/.exec(r.text)?.[1] : r.body.error?.code;
       if (r.status === 400) expect(code, path).toBe('INVALID_PARAMETER');
     }
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 });
 
@@ -48,13 +48,13 @@ describe('deep JSON (hole 9)', () => {
   it('when contactNumbers is nested thousands of levels deep, then 400 INVALID_JSON and nothing is scheduled', async () => {
     t = buildTestApp();
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const body = JSON.stringify({ ...createOutbound, contactNumbers: null }).replace('null', nested(20_000));
     const r = await supertest(t.http).post(HOOK).set('Content-Type', 'application/json').send(body);
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('INVALID_JSON');
     expect(r.body.obdResponseCode ?? 400).toBe(400);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   it('when JSON is nested exactly 100 levels, then it is parsed; 101 levels are refused', async () => {

@@ -17,7 +17,7 @@ describe('CSRF: a page on another origin posts a plain form (hole 6)', () => {
   it('when the form changes an agent’s pause state or a user’s preferences, then 403 FORBIDDEN and nothing changes', async () => {
     t = buildTestApp();
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const forms: Record<string, string>[] = [
       { method: 'updatePauseStatusForCLI', cli: CLI, pause: 'true' },
       { method: 'updateUserPreferences', contactNumber: CLI, accountID: 'acc1', 'key.city': 'Pune' },
@@ -38,7 +38,7 @@ describe('CSRF: a page on another origin posts a plain form (hole 6)', () => {
     expect(nullOrigin.status).toBe(403);
     const admin = await supertest(t.http).post(`/admin/prod/agents/${CLI}/pause`).set('Origin', 'https://attacker.example').send({ pause: true });
     expect(admin.status).toBe(403);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   it('when the request comes from the service’s own origin or carries no Origin (a server), then it is served', async () => {
@@ -63,13 +63,13 @@ describe('CSRF: a page on another origin posts a plain form (hole 6)', () => {
   it('when the admin API gets a form body, then 415 and nothing changes; JSON and CSV still work', async () => {
     t = buildTestApp();
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const r = await supertest(t.http).put('/admin/prod/agents/9879964807').type('form').send(form({ name: 'Mallory' }));
     expect(r.status).toBe(415);
     expect(r.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const plain = await supertest(t.http).put('/admin/prod/agents/9879964807').set('Content-Type', 'text/plain').send('{"name":"Mallory"}');
     expect(plain.status).toBe(415);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     const csv = await supertest(t.http).post('/admin/prod/agents/import').set('Content-Type', 'text/csv').send('cli,name\n9879964808,Ravi\n');
     expect(csv.status).toBe(200);
     // POST /admin/login keeps its HTML form (docs/http.md §8): never refused for being a form.
@@ -82,7 +82,7 @@ describe('DNS rebinding: a hostname that resolves to the service (hole 6)', () =
   it('when the Host is not one of the service’s names, then 421 MISDIRECTED_REQUEST, nothing changes, and /healthz still answers', async () => {
     t = buildTestApp();
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const rebound = 'rebind.attacker.example:3000';
     const client = await supertest(t.http).put('/admin/prod/clients/evil').set('Host', rebound).send({ securityID: 'e'.repeat(64), flows: ['FLOW0001'] });
     expect(client.status).toBe(421);
@@ -92,7 +92,7 @@ describe('DNS rebinding: a hostname that resolves to the service (hole 6)', () =
     expect(dial.status).toBe(421);
     const read = await supertest(t.http).get('/admin/prod/agents').set('Host', rebound);
     expect(read.status).toBe(421);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     expect((await supertest(t.http).get('/healthz').set('Host', rebound)).status).toBe(200);
   });
 

@@ -43,7 +43,7 @@ describe('TRUST_PROXY=true (hole 4)', () => {
   it('when a client behind a trusted appending proxy writes X-Forwarded-For: 127.0.0.1, then its real address is judged and nothing changes', async () => {
     t = buildTestApp({ TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true' });
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     // The client wrote "127.0.0.1"; nginx's $proxy_add_x_forwarded_for appended its real address.
     const chain = '127.0.0.1, 203.0.113.5';
     const client = await supertest(t.http).put('/admin/prod/clients/evil').set('X-Forwarded-For', chain).send({ securityID: 'e'.repeat(64), flows: ['FLOW0001'] });
@@ -54,7 +54,7 @@ describe('TRUST_PROXY=true (hole 4)', () => {
     expect(dial.body.error.code).toBe('FORBIDDEN_IP');
     const metrics = await supertest(t.http).get('/metrics').set('X-Forwarded-For', chain);
     expect(metrics.status).toBe(403);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   it('when the per-IP limit applies behind a trusted proxy, then a client cannot dodge it by writing a new X-Forwarded-For each time', async () => {
@@ -77,7 +77,7 @@ describe('a proxy on the same host with default settings (hole 5)', () => {
     it(`when a loopback peer sends ${header} and TRUST_PROXY is off, then admin, webhooks and /metrics answer 403 FORBIDDEN_IP naming TRUST_PROXY and nothing changes`, async () => {
       t = buildTestApp();
       await seed(t);
-      const before = snapshot(t.db);
+      const before = await snapshot(t);
       const attempts = [
         supertest(t.http).put('/admin/prod/agents/9879964807').set(header, value).send({ name: 'Mallory' }),
         supertest(t.http).post(`/admin/prod/agents/${CLI}/pause`).set(header, value).send({ pause: true }),
@@ -91,7 +91,7 @@ describe('a proxy on the same host with default settings (hole 5)', () => {
         expect(r.body.error.code).toBe('FORBIDDEN_IP');
         expect(r.body.error.message).toContain('TRUST_PROXY');
       }
-      expect(snapshot(t.db)).toEqual(before);
+      expect(await snapshot(t)).toEqual(before);
       const warns = warnLines(t);
       expect(warns).toHaveLength(1);
       expect(warns[0]).toContain('TRUST_PROXY');
@@ -117,11 +117,11 @@ describe('admin without ADMIN_TOKEN (7.2)', () => {
   it('when a trusted proxy forwards a loopback client address, then the admin API still refuses it: a forwarded address never grants it', async () => {
     t = buildTestApp({ TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true' });
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const r = await supertest(t.http).put('/admin/prod/agents/9879964807').set('X-Forwarded-For', '127.0.0.1').send({ name: 'Mallory' });
     expect(r.status).toBe(401);
     expect(r.body.error.code).toBe('UNAUTHORIZED');
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     // The webhook itself serves the loopback client the proxy vouches for.
     expect((await supertest(t.http).post(HOOK).set('X-Forwarded-For', '127.0.0.1').send({ method: 'getPauseStatusForCLI', cli: CLI })).status).toBe(200);
   });
@@ -140,7 +140,7 @@ describe('X-Forwarded-Proto behind an appending proxy (hole 9)', () => {
   it('when the client writes its own X-Forwarded-Proto: https and the proxy appends http, then plain HTTP is refused and nothing changes', async () => {
     t = buildTestApp(remote);
     await seed(t);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const r = await supertest(t.http)
       .post(HOOK)
       .set('X-Forwarded-For', '203.0.113.5')
@@ -148,7 +148,7 @@ describe('X-Forwarded-Proto behind an appending proxy (hole 9)', () => {
       .send({ method: 'updatePauseStatusForCLI', cli: CLI, pause: true });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('HTTPS_REQUIRED');
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   it('when the nearest trusted proxy wrote https last, then the request counts as HTTPS', async () => {

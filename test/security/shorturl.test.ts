@@ -22,11 +22,11 @@ const create = (app: TestApp, body: Record<string, string>, from?: string) => {
 describe('the documented default token (hole 8)', () => {
   it('when someone outside the allowlist uses the default token, then 403 FORBIDDEN_IP and no link is made; start-up warns while it is accepted', async () => {
     t = buildTestApp({ TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true', ALLOWED_IPS: '10.0.0.0/8' });
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     const r = await create(t, { custToken: 'abcd1234', longUrl: 'https://example.com/phish' }, '198.51.100.7');
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('FORBIDDEN_IP');
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     expect(startupWarnings(configFrom({}))).toContainEqual(expect.stringContaining('abcd1234'));
     expect(startupWarnings(configFrom({ SHORTURL_TOKENS: 'own-token-1' })).join('\n')).not.toContain('abcd1234');
   });
@@ -35,7 +35,7 @@ describe('the documented default token (hole 8)', () => {
 describe('guessing tokens (hole 8)', () => {
   it('when an address sends more than 10 wrong custTokens in a minute, then 429 with Retry-After for further creations, even with the right token', async () => {
     t = buildTestApp({ TRUST_PROXY: 'loopback', ALLOW_HTTP: 'true', ALLOWED_IPS: '0.0.0.0/0' });
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     for (let i = 0; i < 10; i++) {
       const r = await create(t, { custToken: `guess${i}xx`, longUrl: 'https://example.com/' }, '203.0.113.9');
       expect(r.status).toBe(401);
@@ -46,7 +46,7 @@ describe('guessing tokens (hole 8)', () => {
     expect(Number(eleventh.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     const right = await create(t, { custToken: 'abcd1234', longUrl: 'https://example.com/' }, '203.0.113.9');
     expect(right.status).toBe(429);
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     // Another address is not affected.
     expect((await create(t, { custToken: 'abcd1234', longUrl: 'https://example.com/' }, '203.0.113.10')).status).toBe(200);
   });
@@ -119,13 +119,13 @@ describe('links that point back at the service (hole 8)', () => {
   ];
   it('when longUrl is the service’s own host or a loopback/unspecified address in any spelling, then 400 INVALID_PARAMETER on longUrl and nothing is stored', async () => {
     t = buildTestApp(own);
-    const before = snapshot(t.db);
+    const before = await snapshot(t);
     for (const longUrl of targets) {
       const r = await create(t, { custToken: 'abcd1234', longUrl });
       expect(r.status, longUrl).toBe(400);
       expect(r.body.error, longUrl).toMatchObject({ code: 'INVALID_PARAMETER', field: 'longUrl' });
     }
-    expect(snapshot(t.db)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   it('when longUrl is another host, including private addresses and lookalikes, then it is accepted', async () => {
