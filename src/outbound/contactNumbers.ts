@@ -1,4 +1,4 @@
-import { AppError, invalid, missing } from '../http/errors.js';
+import { AppError, invalid, missing, quote } from '../http/errors.js';
 import { normalizePhone } from '../phone.js';
 
 /** createOutbound's `contactNumbers` (docs/http.md §2.3) turned into distinct E.164 numbers. */
@@ -21,7 +21,8 @@ export function parseContactNumbers(raw: unknown, region: string): string[] {
   for (const piece of pieces) {
     const e164 = typeof piece === 'string' ? normalizePhone(piece, region) : undefined;
     if (e164 === undefined) {
-      bad.push(typeof piece === 'string' ? piece : JSON.stringify(piece));
+      // Each listed as given, up to 64 characters (docs/http.md §7.4).
+      bad.push(quote(typeof piece === 'string' ? piece : JSON.stringify(piece)));
       continue;
     }
     if (!seen.has(e164)) {

@@ -98,6 +98,16 @@ describe('error messages are bounded (hole 9)', () => {
     expect(key.body.error.message).not.toMatch(/k{64}/);
     expect([...key.body.error.field].length).toBeLessThanOrEqual(128);
   });
+
+  it('when invalid contact numbers are huge, then error.invalid lists each with at most 64 characters', async () => {
+    t = buildTestApp();
+    await seed(t);
+    const r = await supertest(t.http).post(HOOK).send({ ...createOutbound, contactNumbers: ['9'.repeat(20_000), 'x'.repeat(20_000)] });
+    expect(r.status).toBe(400);
+    expect(r.body.error.invalid).toHaveLength(2);
+    for (const entry of r.body.error.invalid as string[]) expect([...entry].length).toBeLessThanOrEqual(64);
+    expect(r.text.length).toBeLessThan(1_000);
+  });
 });
 
 describe('/mapping/preview cost (hole 7)', () => {
