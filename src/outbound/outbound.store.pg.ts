@@ -1,16 +1,23 @@
 import type { Stage } from '../http/routing.js';
 import { withTransaction, type PgPool } from '../db/pg.js';
+import type { CallOutcome, Category } from './dialer.js';
 import {
+  DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
   type ClaimedContact,
+  type ClientSettings,
   type Completion,
   type ContactStatus,
   type ContactView,
+  type DueClient,
   type IdempotencyKey,
   type NewRequest,
   type OutboundClient,
   type OutboundRequest,
   type OutboundStore,
+  type OutcomeReport,
+  type OutcomeResult,
+  type PollDue,
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
@@ -22,6 +29,10 @@ interface ClientRow {
   flows: string;
   created_at: number;
   updated_at: number;
+  caller_id: string | null;
+  max_concurrent: number;
+  calls_per_second: number;
+  flow_targets: string;
 }
 
 interface RequestRow {
@@ -33,6 +44,10 @@ interface RequestRow {
   scheduled_at: number;
   created_at: number;
   cancelled_at: number | null;
+  category: Category;
+  status_callback_url: string | null;
+  expires_at: number | null;
+  paused_at: number | null;
 }
 
 interface ContactRow {
@@ -40,11 +55,24 @@ interface ContactRow {
   status: ContactStatus;
   attempts: number;
   last_error: string | null;
+  outcome: CallOutcome | null;
+  duration_seconds: number | null;
+  awaiting_until: number | null;
 }
 
-const CLIENT_COLUMNS = 'stage, client_id, security_id_sha256, flows, created_at, updated_at';
-const REQUEST_COLUMNS = 'stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at, cancelled_at';
-const CONTACTS_OF = 'SELECT number, status, attempts, last_error FROM outbound_contacts WHERE stage = $1 AND req_id = $2 ORDER BY seq';
+const CLIENT_COLUMNS =
+  'stage, client_id, security_id_sha256, flows, created_at, updated_at, caller_id, max_concurrent, calls_per_second, flow_targets';
+const REQUEST_COLUMNS =
+  'stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at, cancelled_at, category, status_callback_url, expires_at, paused_at';
+const CONTACTS_OF = `SELECT number, status, attempts, last_error, outcome, duration_seconds, awaiting_until
+  FROM outbound_contacts WHERE stage = $1 AND req_id = $2 ORDER BY seq`;
+const CLAIMED_COLUMNS = `c.stage, c.req_id AS "reqID", c.seq, c.number, c.attempts, c.due_at AS "dueAt",
+  c.idempotency_key AS "idempotencyKey", c.client_id AS "clientID", c.keys, c.callback_key AS "callbackKey"`;
+/** Calls of client ($1 stage, $2 client) in flight at $3: being dialled (leased) or placed and awaiting their outcome. */
+const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 AND f.client_id = $2 AND f.status = 'scheduled' AND f.lease_until > $3)
+  + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 AND f.client_id = $2 AND f.awaiting IS NOT NULL AND f.awaiting_until > $3)`;
+const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
+const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
 
 /**
  * The outbound store on PostgreSQL (docs/http.md §11), shared by any number of instances. Each
@@ -75,18 +103,43 @@ export class PgOutboundStore implements OutboundStore {
     return r.rowCount === 1;
   }
 
-  async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number) {
+  async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number, settings: ClientSettings = DEFAULT_CLIENT_SETTINGS) {
     // One statement: xmax = 0 tells an inserted row from an updated one.
     const r = await this.pool.query<ClientRow & { inserted: boolean }>(
-      `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $5)
+      `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at,
+         caller_id, max_concurrent, calls_per_second, flow_targets)
+       VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)
        ON CONFLICT (stage, client_id) DO UPDATE SET security_id_sha256 = excluded.security_id_sha256,
-         flows = excluded.flows, updated_at = excluded.updated_at
+         flows = excluded.flows, updated_at = excluded.updated_at, caller_id = excluded.caller_id,
+         max_concurrent = excluded.max_concurrent, calls_per_second = excluded.calls_per_second,
+         flow_targets = excluded.flow_targets
        RETURNING ${CLIENT_COLUMNS}, (xmax = 0) AS inserted`,
-      [stage, clientID, securityIdHash, JSON.stringify(flows), now],
+      [stage, clientID, securityIdHash, JSON.stringify(flows), now, settings.callerId, settings.maxConcurrent, settings.callsPerSecond, JSON.stringify(settings.targets)],
     );
     const row = r.rows[0]!;
     return { created: row.inserted, client: toClient(row) };
+  }
+
+  async suppress(stage: Stage, clientID: string, numbers: string[], now: number): Promise<number> {
+    const r = await this.pool.query(
+      `INSERT INTO outbound_suppressions (stage, client_id, number, created_at)
+       SELECT $1, $2, n, $4 FROM unnest($3::text[]) AS n ON CONFLICT DO NOTHING`,
+      [stage, clientID, [...new Set(numbers)], now],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async unsuppress(stage: Stage, clientID: string, number: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM outbound_suppressions WHERE stage = $1 AND client_id = $2 AND number = $3', [stage, clientID, number]);
+    return r.rowCount === 1;
+  }
+
+  async suppressedAmong(stage: Stage, clientID: string, numbers: string[]): Promise<Set<string>> {
+    const r = await this.pool.query<{ number: string }>(
+      'SELECT number FROM outbound_suppressions WHERE stage = $1 AND client_id = $2 AND number = ANY($3::text[])',
+      [stage, clientID, numbers],
+    );
+    return new Set(r.rows.map((x) => x.number));
   }
 
   async replay(stage: Stage, idem: IdempotencyKey, now: number): Promise<StoredResponse | undefined> {
@@ -122,16 +175,22 @@ export class PgOutboundStore implements OutboundStore {
         await c.query('DELETE FROM idempotency_keys WHERE created_at <= $1', [cutoff]);
       }
       await c.query(
-        `INSERT INTO outbound_requests (stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [req.stage, req.reqID, req.clientID, req.flowID, req.phononUUID, req.scheduledAt, req.createdAt],
+        `INSERT INTO outbound_requests (stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at,
+           category, status_callback_url, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [req.stage, req.reqID, req.clientID, req.flowID, req.phononUUID, req.scheduledAt, req.createdAt,
+          req.category ?? 'transactional', req.statusCallbackUrl ?? null, req.expiresAt ?? null],
       );
-      // All contacts in one statement: their positions come from the array's ordinality.
+      // All contacts in one statement: their positions come from the array's ordinality. A number
+      // on the client's suppression list is stored `suppressed` and never claimed (docs/http.md §9).
       await c.query(
-        `INSERT INTO outbound_contacts (stage, req_id, seq, number, due_at, idempotency_key)
-         SELECT $1, $2, n.ord - 1, n.number, $3, $2 || '-' || (n.ord - 1)
-         FROM unnest($4::text[]) WITH ORDINALITY AS n(number, ord)`,
-        [req.stage, req.reqID, req.scheduledAt, req.numbers],
+        `INSERT INTO outbound_contacts (stage, req_id, seq, client_id, number, keys, due_at, expires_at, idempotency_key, status)
+         SELECT $1, $2, n.ord - 1, $5, n.number, coalesce(k.keys, '{}'), $3, $7, $2 || '-' || (n.ord - 1),
+           CASE WHEN EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = $1 AND s.client_id = $5 AND s.number = n.number)
+             THEN 'suppressed' ELSE 'scheduled' END
+         FROM unnest($4::text[]) WITH ORDINALITY AS n(number, ord)
+         LEFT JOIN unnest($6::text[]) WITH ORDINALITY AS k(keys, ord) ON k.ord = n.ord`,
+        [req.stage, req.reqID, req.scheduledAt, req.numbers, req.clientID, req.numbers.map((_, i) => JSON.stringify(req.keys?.[i] ?? {})), req.expiresAt ?? null],
       );
       return response;
     });
@@ -189,25 +248,86 @@ export class PgOutboundStore implements OutboundStore {
     });
   }
 
-  async claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedContact[]> {
-    // SKIP LOCKED: rows another instance is claiming right now are passed over, not waited for,
-    // so concurrent claims are disjoint. An instance never takes over its own leases (those
-    // contacts are still in its hands even if its clock jumped past their lease end).
-    const r = await this.pool.query<ClaimedContact>(
-      `UPDATE outbound_contacts c SET lease_owner = $1, lease_until = $3, attempts = c.attempts + 1
-       FROM (
-         SELECT stage, req_id, seq FROM outbound_contacts
-         WHERE status = 'scheduled' AND due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
-           AND (lease_owner IS NULL OR lease_owner <> $1)
-         ORDER BY due_at LIMIT $4
-         FOR UPDATE SKIP LOCKED
-       ) due
-       WHERE c.stage = due.stage AND c.req_id = due.req_id AND c.seq = due.seq
-       RETURNING c.stage, c.req_id AS "reqID", c.seq, c.number, c.attempts, c.due_at AS "dueAt",
-         c.idempotency_key AS "idempotencyKey"`,
-      [owner, now, leaseUntil, limit],
+  async setPaused(stage: Stage, reqID: string, clientID: string, paused: boolean, now: number): Promise<RequestState | undefined> {
+    return withTransaction(this.pool, async (c) => {
+      const req = await c.query<RequestRow>(
+        `UPDATE outbound_requests SET paused_at = CASE WHEN $4 THEN coalesce(paused_at, $5) ELSE NULL END
+         WHERE stage = $1 AND req_id = $2 AND client_id = $3 RETURNING ${REQUEST_COLUMNS}`,
+        [stage, reqID, clientID, paused, now],
+      );
+      if (!req.rows[0]) return undefined;
+      const contacts = await c.query<ContactRow>(CONTACTS_OF, [stage, reqID]);
+      return { request: toRequest(req.rows[0]), contacts: contacts.rows.map(toContact) };
+    });
+  }
+
+  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: { stage: Stage; clientID: string }): Promise<ClaimedContact[]> {
+    return withTransaction(this.pool, async (c) => {
+      let n = limit;
+      if (client) {
+        // The client's row lock serialises claims for one client across instances, so their
+        // in-flight count and the claim that follows cannot interleave (maxConcurrent holds).
+        const cl = await c.query<{ max_concurrent: number }>(
+          'SELECT max_concurrent FROM outbound_clients WHERE stage = $1 AND client_id = $2 FOR UPDATE',
+          [client.stage, client.clientID],
+        );
+        const f = await c.query<{ n: number }>(`SELECT ${IN_FLIGHT} AS n`, [client.stage, client.clientID, now]);
+        n = Math.min(limit, (cl.rows[0]?.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - Number(f.rows[0]!.n));
+      }
+      const scope = client ? 'AND c.stage = $5 AND c.client_id = $6' : '';
+      const scopeArgs = client ? [client.stage, client.clientID] : [];
+      // A number suppressed after its request was made is still never dialled.
+      await c.query(
+        `UPDATE outbound_contacts c SET status = 'suppressed'
+         WHERE ${DUE} ${scope.replace('$5', '$2').replace('$6', '$3')}
+           AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)`,
+        [now, ...scopeArgs],
+      );
+      if (n <= 0) return [];
+      // SKIP LOCKED: rows another instance is claiming right now are passed over, not waited for,
+      // so concurrent claims are disjoint. An instance never takes over its own leases (those
+      // contacts are still in its hands even if its clock jumped past their lease end).
+      const r = await c.query<ClaimedContact & { keys: string }>(
+        `UPDATE outbound_contacts c SET lease_owner = $2, lease_until = $3, attempts = c.attempts + 1,
+           callback_key = replace(gen_random_uuid()::text, '-', '')
+         FROM (
+           SELECT c.stage, c.req_id, c.seq FROM outbound_contacts c
+           JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+           WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL ${scope}
+           ORDER BY c.due_at LIMIT $4
+           FOR UPDATE OF c SKIP LOCKED
+         ) due
+         WHERE c.stage = due.stage AND c.req_id = due.req_id AND c.seq = due.seq
+         RETURNING ${CLAIMED_COLUMNS}`,
+        [now, owner, leaseUntil, n, ...scopeArgs],
+      );
+      return r.rows.map((x) => ({ ...x, keys: JSON.parse(x.keys) as Record<string, string> })).sort((a, b) => a.dueAt - b.dueAt);
+    });
+  }
+
+  async expire(now: number): Promise<number> {
+    const r = await this.pool.query(
+      `UPDATE outbound_contacts SET status = 'expired'
+       WHERE status = 'scheduled' AND expires_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)`,
+      [now],
     );
-    return r.rows.sort((a, b) => a.dueAt - b.dueAt);
+    return r.rowCount ?? 0;
+  }
+
+  async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {
+    const r = await this.pool.query<Partial<ClientRow> & { stage: Stage; client_id: string; in_flight: number }>(
+      `SELECT d.stage, d.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
+         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+            AND f.status = 'scheduled' AND f.lease_until > $1)
+         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+            AND f.awaiting IS NOT NULL AND f.awaiting_until > $1) AS in_flight
+       FROM (SELECT DISTINCT c.stage, c.client_id FROM outbound_contacts c
+             JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+             WHERE ${DUE} AND r.paused_at IS NULL AND c.stage = ANY($2::text[])) d
+       LEFT JOIN outbound_clients cl ON cl.stage = d.stage AND cl.client_id = d.client_id`,
+      [now, stages],
+    );
+    return r.rows.map((x) => ({ stage: x.stage, clientID: x.client_id, settings: toSettings(x), inFlight: Number(x.in_flight) }));
   }
 
   async complete(owner: string, done: Completion[]): Promise<void> {
@@ -219,26 +339,96 @@ export class PgOutboundStore implements OutboundStore {
         const { stage, reqID, seq, attempts } = d.contact;
         const key = [stage, reqID, seq, owner, attempts];
         if (d.kind === 'dispatched') {
+          const awaits = d.awaits ?? null;
           await c.query(
-            `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL ${owned}`,
+            `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL,
+               call_id = $7, awaiting = $8, awaiting_until = $9, poll_at = $10,
+               callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned}`,
+            [...key, d.at, d.callId ?? null, awaits, awaits ? (d.awaitingUntil ?? null) : null, awaits === 'poll' ? (d.pollAt ?? d.at) : null],
+          );
+        } else if (d.kind === 'recorded') {
+          await c.query(
+            `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
+               dispatched_at = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
             [...key, d.at],
           );
         } else if (d.kind === 'retry') {
           await c.query(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
-               due_at = $6, last_error = $7, lease_owner = NULL, lease_until = NULL ${owned}`,
-            [...key, d.dueAt, d.error],
+               due_at = $6, last_error = $7, lease_owner = NULL, lease_until = NULL, callback_key = NULL,
+               attempts = attempts - $8 ${owned}`,
+            [...key, d.dueAt, d.error, d.uncounted ? 1 : 0],
           );
         } else {
           await c.query(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
-               last_error = $6, lease_owner = NULL, lease_until = NULL ${owned}`,
+               last_error = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
             [...key, d.error],
           );
         }
       }
     });
   }
+
+  async recordOutcome(stage: Stage, callbackKey: string, report: OutcomeReport): Promise<OutcomeResult> {
+    return withTransaction(this.pool, async (c) => {
+      // The row lock makes a repeated callback wait, then find the key spent.
+      const found = await c.query<{ req_id: string; seq: number; number: string; status: ContactStatus; redials: number }>(
+        `SELECT req_id, seq, number, status, redials FROM outbound_contacts
+         WHERE stage = $1 AND callback_key = $2 AND status IN ('scheduled', 'dispatched', 'cancelled') FOR UPDATE`,
+        [stage, callbackKey],
+      );
+      const row = found.rows[0];
+      if (!row) return { kind: 'unknown' };
+      const redial =
+        report.redial !== undefined &&
+        (report.outcome === 'busy' || report.outcome === 'no-answer') &&
+        row.status !== 'cancelled' &&
+        row.redials < report.redial.maxRedials;
+      const where = 'WHERE stage = $1 AND req_id = $2 AND seq = $3';
+      const args = [stage, row.req_id, row.seq, report.outcome, report.durationSeconds, report.at];
+      if (redial) {
+        await c.query(
+          `UPDATE outbound_contacts SET status = 'scheduled', due_at = $7, redials = redials + 1, outcome = $4,
+             duration_seconds = $5, dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where}`,
+          [...args, report.redial!.dueAt],
+        );
+      } else {
+        // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
+        await c.query(
+          `UPDATE outbound_contacts SET status = 'dispatched', outcome = $4, duration_seconds = $5,
+             dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where}`,
+          args,
+        );
+      }
+      return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
+    });
+  }
+
+  async claimPolls(now: number, nextPollAt: number, limit: number): Promise<PollDue[]> {
+    const r = await this.pool.query<PollDue>(
+      `UPDATE outbound_contacts c SET poll_at = $2
+       FROM (
+         SELECT stage, req_id, seq FROM outbound_contacts
+         WHERE awaiting = 'poll' AND poll_at <= $1 AND call_id IS NOT NULL
+         ORDER BY poll_at LIMIT $3 FOR UPDATE SKIP LOCKED
+       ) due, outbound_requests r
+       WHERE c.stage = due.stage AND c.req_id = due.req_id AND c.seq = due.seq AND r.stage = c.stage AND r.req_id = c.req_id
+       RETURNING c.stage, c.callback_key AS "callbackKey", c.call_id AS "callId", r.flow_id AS "flowID", c.client_id AS "clientID"`,
+      [now, nextPollAt, limit],
+    );
+    return r.rows;
+  }
+}
+
+/** A client's settings from its row; a client deleted meanwhile paces with the defaults. */
+function toSettings(row: Partial<ClientRow>): ClientSettings {
+  return {
+    callerId: row.caller_id ?? null,
+    maxConcurrent: row.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent,
+    callsPerSecond: row.calls_per_second ?? DEFAULT_CLIENT_SETTINGS.callsPerSecond,
+    targets: row.flow_targets ? (JSON.parse(row.flow_targets) as Record<string, string>) : {},
+  };
 }
 
 function toClient(row: ClientRow): OutboundClient {
@@ -249,6 +439,7 @@ function toClient(row: ClientRow): OutboundClient {
     flows: JSON.parse(row.flows) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    settings: toSettings(row),
   };
 }
 
@@ -262,11 +453,23 @@ function toRequest(row: RequestRow): OutboundRequest {
     scheduledAt: row.scheduled_at,
     createdAt: row.created_at,
     cancelledAt: row.cancelled_at,
+    category: row.category,
+    statusCallbackUrl: row.status_callback_url,
+    expiresAt: row.expires_at,
+    pausedAt: row.paused_at,
   };
 }
 
 function toContact(r: ContactRow): ContactView {
-  return { number: r.number, status: r.status, attempts: r.attempts, lastError: r.last_error };
+  return {
+    number: r.number,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    outcome: r.outcome,
+    durationSeconds: r.duration_seconds,
+    awaitingUntil: r.awaiting_until,
+  };
 }
 
 function toResponse(row: { status: number; response: string }): StoredResponse {

@@ -1,16 +1,23 @@
 import type { Db } from '../db/open.js';
 import type { Stage } from '../http/routing.js';
+import type { CallOutcome, Category } from './dialer.js';
 import {
+  DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
   type ClaimedContact,
+  type ClientSettings,
   type Completion,
   type ContactStatus,
   type ContactView,
+  type DueClient,
   type IdempotencyKey,
   type NewRequest,
   type OutboundClient,
   type OutboundRequest,
   type OutboundStore,
+  type OutcomeReport,
+  type OutcomeResult,
+  type PollDue,
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
@@ -22,6 +29,10 @@ interface ClientRow {
   flows: string;
   created_at: number;
   updated_at: number;
+  caller_id: string | null;
+  max_concurrent: number;
+  calls_per_second: number;
+  flow_targets: string;
 }
 
 interface RequestRow {
@@ -33,6 +44,10 @@ interface RequestRow {
   scheduled_at: number;
   created_at: number;
   cancelled_at: number | null;
+  category: Category;
+  status_callback_url: string | null;
+  expires_at: number | null;
+  paused_at: number | null;
 }
 
 interface ContactRow {
@@ -40,7 +55,20 @@ interface ContactRow {
   status: ContactStatus;
   attempts: number;
   last_error: string | null;
+  outcome: CallOutcome | null;
+  duration_seconds: number | null;
+  awaiting_until: number | null;
 }
+
+interface ClaimedRow extends Omit<ClaimedContact, 'keys'> {
+  keys: string;
+}
+
+/** Calls of one client in flight at @now: being dialled (leased) or placed and awaiting their outcome. */
+const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f
+    WHERE f.stage = @stage AND f.client_id = @clientID AND f.status = 'scheduled' AND f.lease_until > @now)
+  + (SELECT count(*) FROM outbound_contacts f
+    WHERE f.stage = @stage AND f.client_id = @clientID AND f.awaiting IS NOT NULL AND f.awaiting_until > @now)`;
 
 /**
  * The outbound store on SQLite. better-sqlite3 is synchronous: each method runs its statements
@@ -60,37 +88,62 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly contactsStmt;
   private readonly cancelRequestStmt;
   private readonly cancelContactsStmt;
+  private readonly pauseStmt;
+  private readonly suppressOnClaimStmt;
+  private readonly inFlightStmt;
   private readonly claimStmt;
+  private readonly expireStmt;
+  private readonly dueClientsStmt;
   private readonly dispatchedStmt;
+  private readonly recordedStmt;
   private readonly retryStmt;
   private readonly failedStmt;
+  private readonly byCallbackKeyStmt;
+  private readonly redialStmt;
+  private readonly finalOutcomeStmt;
+  private readonly pollsDueStmt;
+  private readonly pollLaterStmt;
+  private readonly suppressStmt;
+  private readonly unsuppressStmt;
+  private readonly suppressedAmongStmt;
   private readonly putClientTx;
   private readonly listClientsStmt;
   private readonly deleteClientStmt;
   private readonly createTx;
   private readonly stateTx;
   private readonly cancelTx;
+  private readonly pauseTx;
+  private readonly claimTx;
   private readonly completeTx;
+  private readonly outcomeTx;
+  private readonly pollsTx;
+  private readonly suppressTx;
 
   constructor(db: Db) {
     this.getClientStmt = db.prepare<[Stage, string], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? AND client_id = ?');
     this.listClientsStmt = db.prepare<[Stage], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? ORDER BY client_id');
     this.deleteClientStmt = db.prepare<[Stage, string]>('DELETE FROM outbound_clients WHERE stage = ? AND client_id = ?');
     this.insertClientStmt = db.prepare(
-      `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at)
-       VALUES (@stage, @clientID, @securityIdHash, @flows, @now, @now)`,
+      `INSERT INTO outbound_clients (stage, client_id, security_id_sha256, flows, created_at, updated_at,
+         caller_id, max_concurrent, calls_per_second, flow_targets)
+       VALUES (@stage, @clientID, @securityIdHash, @flows, @now, @now, @callerId, @maxConcurrent, @callsPerSecond, @targets)`,
     );
     this.updateClientStmt = db.prepare(
-      `UPDATE outbound_clients SET security_id_sha256 = @securityIdHash, flows = @flows, updated_at = @now
+      `UPDATE outbound_clients SET security_id_sha256 = @securityIdHash, flows = @flows, updated_at = @now,
+         caller_id = @callerId, max_concurrent = @maxConcurrent, calls_per_second = @callsPerSecond, flow_targets = @targets
        WHERE stage = @stage AND client_id = @clientID`,
     );
     this.insertRequest = db.prepare(
-      `INSERT INTO outbound_requests (stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at)
-       VALUES (@stage, @reqID, @clientID, @flowID, @phononUUID, @scheduledAt, @createdAt)`,
+      `INSERT INTO outbound_requests (stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at,
+         category, status_callback_url, expires_at)
+       VALUES (@stage, @reqID, @clientID, @flowID, @phononUUID, @scheduledAt, @createdAt, @category, @statusCallbackUrl, @expiresAt)`,
     );
+    // A number on the client's suppression list is stored `suppressed` and never claimed.
     this.insertContact = db.prepare(
-      `INSERT INTO outbound_contacts (stage, req_id, seq, number, due_at, idempotency_key)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbound_contacts (stage, req_id, seq, client_id, number, keys, due_at, expires_at, idempotency_key, status)
+       VALUES (@stage, @reqID, @seq, @clientID, @number, @keys, @dueAt, @expiresAt, @idempotencyKey,
+         CASE WHEN EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = @stage AND s.client_id = @clientID AND s.number = @number)
+           THEN 'suppressed' ELSE 'scheduled' END)`,
     );
     this.findKey = db.prepare<[Stage, string, string, number], { status: number; response: string }>(
       'SELECT status, response FROM idempotency_keys WHERE stage = ? AND scope = ? AND key = ? AND created_at > ?',
@@ -105,7 +158,8 @@ export class SqliteOutboundStore implements OutboundStore {
     this.purgeKeys = db.prepare('DELETE FROM idempotency_keys WHERE created_at <= ?');
     this.getRequestStmt = db.prepare<[Stage, string], RequestRow>('SELECT * FROM outbound_requests WHERE stage = ? AND req_id = ?');
     this.contactsStmt = db.prepare<[Stage, string], ContactRow>(
-      'SELECT number, status, attempts, last_error FROM outbound_contacts WHERE stage = ? AND req_id = ? ORDER BY seq',
+      `SELECT number, status, attempts, last_error, outcome, duration_seconds, awaiting_until
+       FROM outbound_contacts WHERE stage = ? AND req_id = ? ORDER BY seq`,
     );
     this.cancelRequestStmt = db.prepare(
       'UPDATE outbound_requests SET cancelled_at = coalesce(cancelled_at, ?) WHERE stage = ? AND req_id = ?',
@@ -115,33 +169,99 @@ export class SqliteOutboundStore implements OutboundStore {
     this.cancelContactsStmt = db.prepare(
       "UPDATE outbound_contacts SET status = 'cancelled' WHERE stage = ? AND req_id = ? AND status = 'scheduled'",
     );
+    this.pauseStmt = db.prepare(
+      `UPDATE outbound_requests SET paused_at = CASE WHEN @paused = 1 THEN coalesce(paused_at, @now) ELSE NULL END
+       WHERE stage = @stage AND req_id = @reqID`,
+    );
+    const due = `c.status = 'scheduled' AND c.due_at <= @now AND (c.lease_until IS NULL OR c.lease_until <= @now)`;
+    const scope = '(@stage IS NULL OR (c.stage = @stage AND c.client_id = @clientID))';
+    // A number suppressed after its request was made is still never dialled.
+    this.suppressOnClaimStmt = db.prepare(
+      `UPDATE outbound_contacts AS c SET status = 'suppressed'
+       WHERE ${due} AND ${scope}
+         AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)`,
+    );
+    this.inFlightStmt = db.prepare<{ stage: Stage; clientID: string; now: number }, { n: number; max: number | null }>(
+      `SELECT ${IN_FLIGHT} AS n, (SELECT max_concurrent FROM outbound_clients WHERE stage = @stage AND client_id = @clientID) AS max`,
+    );
     // One statement claims the batch (rowid: SQLite's cheapest row handle). A scheduler never
     // takes over its own leases: those contacts are still in its hands, even if the clock
-    // jumped past their lease end.
-    this.claimStmt = db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number }, ClaimedContact>(
-      `UPDATE outbound_contacts SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
+    // jumped past their lease end. Each claim gets a fresh callback key (docs/http.md §9).
+    this.claimStmt = db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number; stage: Stage | null; clientID: string | null }, ClaimedRow>(
+      `UPDATE outbound_contacts SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1,
+         callback_key = lower(hex(randomblob(16)))
        WHERE rowid IN (
-         SELECT rowid FROM outbound_contacts
-         WHERE status = 'scheduled' AND due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
-           AND (lease_owner IS NULL OR lease_owner <> @owner)
-         ORDER BY due_at LIMIT @limit)
-       RETURNING stage, req_id AS reqID, seq, number, attempts, due_at AS dueAt, idempotency_key AS idempotencyKey`,
+         SELECT c.rowid FROM outbound_contacts c
+         JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+         WHERE ${due} AND (c.lease_owner IS NULL OR c.lease_owner <> @owner) AND r.paused_at IS NULL AND ${scope}
+         ORDER BY c.due_at LIMIT @limit)
+       RETURNING stage, req_id AS reqID, seq, number, attempts, due_at AS dueAt, idempotency_key AS idempotencyKey,
+         client_id AS clientID, keys, callback_key AS callbackKey`,
+    );
+    this.expireStmt = db.prepare(
+      `UPDATE outbound_contacts SET status = 'expired'
+       WHERE status = 'scheduled' AND expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now)`,
+    );
+    this.dueClientsStmt = db.prepare<{ now: number }, ClientRow & { stage: Stage; client_id: string; in_flight: number }>(
+      `SELECT d.stage, d.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
+         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+            AND f.status = 'scheduled' AND f.lease_until > @now)
+         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+            AND f.awaiting IS NOT NULL AND f.awaiting_until > @now) AS in_flight
+       FROM (SELECT DISTINCT c.stage, c.client_id FROM outbound_contacts c
+             JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+             WHERE ${due} AND r.paused_at IS NULL) d
+       LEFT JOIN outbound_clients cl ON cl.stage = d.stage AND cl.client_id = d.client_id`,
     );
     const owned = 'WHERE stage = @stage AND req_id = @reqID AND seq = @seq AND lease_owner = @owner AND attempts = @attempts';
     this.dispatchedStmt = db.prepare(
-      `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = @at, lease_owner = NULL, lease_until = NULL ${owned}`,
+      `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = @at, lease_owner = NULL, lease_until = NULL,
+         call_id = @callId, awaiting = @awaits, awaiting_until = @awaitingUntil, poll_at = @pollAt,
+         callback_key = CASE WHEN @awaits IS NULL THEN NULL ELSE callback_key END ${owned}`,
+    );
+    this.recordedStmt = db.prepare(
+      `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
+         dispatched_at = @at, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
     );
     this.retryStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
-         due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_until = NULL ${owned}`,
+         due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_until = NULL, callback_key = NULL,
+         attempts = attempts - @uncounted ${owned}`,
     );
     this.failedStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
-         last_error = @error, lease_owner = NULL, lease_until = NULL ${owned}`,
+         last_error = @error, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
+    );
+    this.byCallbackKeyStmt = db.prepare<[Stage, string], { rowid: number; req_id: string; number: string; status: ContactStatus; redials: number }>(
+      `SELECT rowid, req_id, number, status, redials FROM outbound_contacts
+       WHERE stage = ? AND callback_key = ? AND status IN ('scheduled', 'dispatched', 'cancelled')`,
+    );
+    const spent = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
+    this.redialStmt = db.prepare(
+      `UPDATE outbound_contacts SET status = 'scheduled', due_at = @dueAt, redials = redials + 1, outcome = @outcome,
+         duration_seconds = @durationSeconds, dispatched_at = coalesce(dispatched_at, @at), ${spent} WHERE rowid = @rowid`,
+    );
+    // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
+    this.finalOutcomeStmt = db.prepare(
+      `UPDATE outbound_contacts SET status = 'dispatched', outcome = @outcome, duration_seconds = @durationSeconds,
+         dispatched_at = coalesce(dispatched_at, @at), ${spent} WHERE rowid = @rowid`,
+    );
+    this.pollsDueStmt = db.prepare<{ now: number; limit: number }, PollDue & { rowid: number }>(
+      `SELECT c.rowid, c.stage, c.callback_key AS callbackKey, c.call_id AS callId, r.flow_id AS flowID, c.client_id AS clientID
+       FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+       WHERE c.awaiting = 'poll' AND c.poll_at <= @now AND c.call_id IS NOT NULL ORDER BY c.poll_at LIMIT @limit`,
+    );
+    this.pollLaterStmt = db.prepare('UPDATE outbound_contacts SET poll_at = ? WHERE rowid = ?');
+    this.suppressStmt = db.prepare(
+      'INSERT INTO outbound_suppressions (stage, client_id, number, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.unsuppressStmt = db.prepare('DELETE FROM outbound_suppressions WHERE stage = ? AND client_id = ? AND number = ?');
+    this.suppressedAmongStmt = db.prepare<[Stage, string, string], { number: string }>(
+      'SELECT number FROM outbound_suppressions WHERE stage = ? AND client_id = ? AND number IN (SELECT value FROM json_each(?))',
     );
 
     this.putClientTx = db.transaction(
-      (args: { stage: Stage; clientID: string; securityIdHash: string; flows: string; now: number }) => {
+      (args: { stage: Stage; clientID: string; securityIdHash: string; flows: string; now: number } & Record<string, unknown>) => {
         const created = this.updateClientStmt.run(args).changes === 0;
         if (created) this.insertClientStmt.run(args);
         return { created, client: toClient(this.getClientStmt.get(args.stage, args.clientID)!) };
@@ -153,9 +273,31 @@ export class SqliteOutboundStore implements OutboundStore {
           const first = this.findKey.get(req.stage, idem.scope, idem.key, req.createdAt - IDEMPOTENCY_TTL_MS);
           if (first) return toResponse(first);
         }
-        this.insertRequest.run(req);
-        req.numbers.forEach((n, i) => {
-          this.insertContact.run(req.stage, req.reqID, i, n, req.scheduledAt, `${req.reqID}-${i}`);
+        const expiresAt = req.expiresAt ?? null;
+        this.insertRequest.run({
+          stage: req.stage,
+          reqID: req.reqID,
+          clientID: req.clientID,
+          flowID: req.flowID,
+          phononUUID: req.phononUUID,
+          scheduledAt: req.scheduledAt,
+          createdAt: req.createdAt,
+          category: req.category ?? 'transactional',
+          statusCallbackUrl: req.statusCallbackUrl ?? null,
+          expiresAt,
+        });
+        req.numbers.forEach((number, seq) => {
+          this.insertContact.run({
+            stage: req.stage,
+            reqID: req.reqID,
+            seq,
+            clientID: req.clientID,
+            number,
+            keys: JSON.stringify(req.keys?.[seq] ?? {}),
+            dueAt: req.scheduledAt,
+            expiresAt,
+            idempotencyKey: `${req.reqID}-${seq}`,
+          });
         });
         if (idem) {
           this.purgeKeys.run(req.createdAt - IDEMPOTENCY_TTL_MS);
@@ -178,14 +320,65 @@ export class SqliteOutboundStore implements OutboundStore {
       }
       return { request: toRequest(row), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
     });
+    this.pauseTx = db.transaction((stage: Stage, reqID: string, clientID: string, paused: boolean, now: number): RequestState | undefined => {
+      const row = this.getRequestStmt.get(stage, reqID);
+      if (!row || row.client_id !== clientID) return undefined;
+      this.pauseStmt.run({ stage, reqID, paused: paused ? 1 : 0, now });
+      return { request: toRequest(this.getRequestStmt.get(stage, reqID)!), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
+    });
+    this.claimTx = db.transaction(
+      (owner: string, now: number, leaseUntil: number, limit: number, client: { stage: Stage; clientID: string } | undefined): ClaimedContact[] => {
+        const scope = { stage: client?.stage ?? null, clientID: client?.clientID ?? null, now };
+        this.suppressOnClaimStmt.run(scope);
+        let n = limit;
+        if (client) {
+          const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
+          n = Math.min(limit, (f.max ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - f.n);
+        }
+        if (n <= 0) return [];
+        return this.claimStmt.all({ ...scope, owner, leaseUntil, limit: n }).map(toClaimed);
+      },
+    );
     this.completeTx = db.transaction((owner: string, done: Completion[]) => {
       for (const c of done) {
         const { stage, reqID, seq, attempts } = c.contact;
         const key = { stage, reqID, seq, attempts, owner };
-        if (c.kind === 'dispatched') this.dispatchedStmt.run({ ...key, at: c.at });
-        else if (c.kind === 'retry') this.retryStmt.run({ ...key, dueAt: c.dueAt, error: c.error });
+        if (c.kind === 'dispatched') {
+          this.dispatchedStmt.run({
+            ...key,
+            at: c.at,
+            callId: c.callId ?? null,
+            awaits: c.awaits ?? null,
+            awaitingUntil: c.awaits ? (c.awaitingUntil ?? null) : null,
+            pollAt: c.awaits === 'poll' ? (c.pollAt ?? c.at) : null,
+          });
+        } else if (c.kind === 'recorded') this.recordedStmt.run({ ...key, at: c.at });
+        else if (c.kind === 'retry') this.retryStmt.run({ ...key, dueAt: c.dueAt, error: c.error, uncounted: c.uncounted ? 1 : 0 });
         else this.failedStmt.run({ ...key, error: c.error });
       }
+    });
+    this.outcomeTx = db.transaction((stage: Stage, callbackKey: string, report: OutcomeReport): OutcomeResult => {
+      const row = this.byCallbackKeyStmt.get(stage, callbackKey);
+      if (!row) return { kind: 'unknown' };
+      const args = { rowid: row.rowid, outcome: report.outcome, durationSeconds: report.durationSeconds, at: report.at };
+      const redial =
+        report.redial !== undefined &&
+        (report.outcome === 'busy' || report.outcome === 'no-answer') &&
+        row.status !== 'cancelled' &&
+        row.redials < report.redial.maxRedials;
+      if (redial) this.redialStmt.run({ ...args, dueAt: report.redial!.dueAt });
+      else this.finalOutcomeStmt.run(args);
+      return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
+    });
+    this.pollsTx = db.transaction((now: number, nextPollAt: number, limit: number): PollDue[] => {
+      const rows = this.pollsDueStmt.all({ now, limit });
+      for (const r of rows) this.pollLaterStmt.run(nextPollAt, r.rowid);
+      return rows.map(({ rowid: _r, ...p }) => p);
+    });
+    this.suppressTx = db.transaction((stage: Stage, clientID: string, numbers: string[], now: number): number => {
+      let added = 0;
+      for (const n of numbers) added += this.suppressStmt.run(stage, clientID, n, now).changes;
+      return added;
     });
   }
 
@@ -202,8 +395,30 @@ export class SqliteOutboundStore implements OutboundStore {
     return this.deleteClientStmt.run(stage, clientID).changes === 1;
   }
 
-  async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number) {
-    return this.putClientTx.immediate({ stage, clientID, securityIdHash, flows: JSON.stringify(flows), now });
+  async putClient(stage: Stage, clientID: string, securityIdHash: string, flows: string[], now: number, settings: ClientSettings = DEFAULT_CLIENT_SETTINGS) {
+    return this.putClientTx.immediate({
+      stage,
+      clientID,
+      securityIdHash,
+      flows: JSON.stringify(flows),
+      now,
+      callerId: settings.callerId,
+      maxConcurrent: settings.maxConcurrent,
+      callsPerSecond: settings.callsPerSecond,
+      targets: JSON.stringify(settings.targets),
+    });
+  }
+
+  async suppress(stage: Stage, clientID: string, numbers: string[], now: number): Promise<number> {
+    return this.suppressTx.immediate(stage, clientID, numbers, now);
+  }
+
+  async unsuppress(stage: Stage, clientID: string, number: string): Promise<boolean> {
+    return this.unsuppressStmt.run(stage, clientID, number).changes === 1;
+  }
+
+  async suppressedAmong(stage: Stage, clientID: string, numbers: string[]): Promise<Set<string>> {
+    return new Set(this.suppressedAmongStmt.all(stage, clientID, JSON.stringify(numbers)).map((r) => r.number));
   }
 
   async replay(stage: Stage, idem: IdempotencyKey, now: number): Promise<StoredResponse | undefined> {
@@ -228,13 +443,46 @@ export class SqliteOutboundStore implements OutboundStore {
     return this.cancelTx.immediate(stage, reqID, clientID, now);
   }
 
-  async claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedContact[]> {
-    return this.claimStmt.all({ owner, now, leaseUntil, limit });
+  async setPaused(stage: Stage, reqID: string, clientID: string, paused: boolean, now: number): Promise<RequestState | undefined> {
+    return this.pauseTx.immediate(stage, reqID, clientID, paused, now);
+  }
+
+  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: { stage: Stage; clientID: string }): Promise<ClaimedContact[]> {
+    return this.claimTx.immediate(owner, now, leaseUntil, limit, client);
+  }
+
+  async expire(now: number): Promise<number> {
+    return this.expireStmt.run({ now }).changes;
+  }
+
+  async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {
+    return this.dueClientsStmt
+      .all({ now })
+      .filter((r) => stages.includes(r.stage))
+      .map((r) => ({ stage: r.stage, clientID: r.client_id, settings: toSettings(r), inFlight: r.in_flight }));
   }
 
   async complete(owner: string, done: Completion[]): Promise<void> {
     if (done.length > 0) this.completeTx.immediate(owner, done);
   }
+
+  async recordOutcome(stage: Stage, callbackKey: string, report: OutcomeReport): Promise<OutcomeResult> {
+    return this.outcomeTx.immediate(stage, callbackKey, report);
+  }
+
+  async claimPolls(now: number, nextPollAt: number, limit: number): Promise<PollDue[]> {
+    return this.pollsTx.immediate(now, nextPollAt, limit);
+  }
+}
+
+/** A client's settings from its row; a client deleted meanwhile paces with the defaults. */
+function toSettings(row: Partial<ClientRow>): ClientSettings {
+  return {
+    callerId: row.caller_id ?? null,
+    maxConcurrent: row.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent,
+    callsPerSecond: row.calls_per_second ?? DEFAULT_CLIENT_SETTINGS.callsPerSecond,
+    targets: row.flow_targets ? (JSON.parse(row.flow_targets) as Record<string, string>) : {},
+  };
 }
 
 function toClient(row: ClientRow): OutboundClient {
@@ -245,6 +493,7 @@ function toClient(row: ClientRow): OutboundClient {
     flows: JSON.parse(row.flows) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    settings: toSettings(row),
   };
 }
 
@@ -258,11 +507,27 @@ function toRequest(row: RequestRow): OutboundRequest {
     scheduledAt: row.scheduled_at,
     createdAt: row.created_at,
     cancelledAt: row.cancelled_at,
+    category: row.category,
+    statusCallbackUrl: row.status_callback_url,
+    expiresAt: row.expires_at,
+    pausedAt: row.paused_at,
   };
 }
 
 function toContact(r: ContactRow): ContactView {
-  return { number: r.number, status: r.status, attempts: r.attempts, lastError: r.last_error };
+  return {
+    number: r.number,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    outcome: r.outcome,
+    durationSeconds: r.duration_seconds,
+    awaitingUntil: r.awaiting_until,
+  };
+}
+
+function toClaimed(r: ClaimedRow): ClaimedContact {
+  return { ...r, keys: JSON.parse(r.keys) as Record<string, string> };
 }
 
 function toResponse(row: { status: number; response: string }): StoredResponse {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Stores } from '../../src/db/stores.js';
 import type { NewRequest, OutboundStore } from '../../src/outbound/outbound.store.js';
-import { IDEMPOTENCY_TTL_MS } from '../../src/outbound/outbound.store.js';
+import { DEFAULT_CLIENT_SETTINGS, IDEMPOTENCY_TTL_MS } from '../../src/outbound/outbound.store.js';
 import type { OpenStores } from './engines.js';
 
 /** What every OutboundStore must do, whatever the engine (src/outbound/outbound.store.ts). */
@@ -28,11 +28,12 @@ export function outboundStoreContract(open: OpenStores): void {
       ...over,
     });
     const ok = (reqID: string) => ({ status: 200, body: { obdReqID: reqID } });
+    const noOutcome = { outcome: null, durationSeconds: null, awaitingUntil: null };
 
     it('when a client is put twice, then the first is created and the second replaces it', async () => {
       const first = await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0);
       expect(first.created).toBe(true);
-      expect(first.client).toEqual({ stage: 'prod', clientID: 'acme', securityIdHash: 'a'.repeat(64), flows: ['FLOW0001'], createdAt: T0, updatedAt: T0 });
+      expect(first.client).toEqual({ stage: 'prod', clientID: 'acme', securityIdHash: 'a'.repeat(64), flows: ['FLOW0001'], createdAt: T0, updatedAt: T0, settings: DEFAULT_CLIENT_SETTINGS });
       const second = await store.putClient('prod', 'acme', 'b'.repeat(64), ['FLOW0002', 'FLOW0003'], T0 + 5);
       expect(second.created).toBe(false);
       expect(second.client).toMatchObject({ securityIdHash: 'b'.repeat(64), flows: ['FLOW0002', 'FLOW0003'], createdAt: T0, updatedAt: T0 + 5 });
@@ -61,11 +62,12 @@ export function outboundStoreContract(open: OpenStores): void {
       expect(await store.getRequest('prod', 'req1')).toEqual({
         stage: 'prod', reqID: 'req1', clientID: 'acme', flowID: 'FLOW0001', phononUUID: '00000000-0000-4000-8000-000000000001',
         scheduledAt: T0, createdAt: T0, cancelledAt: null,
+        category: 'transactional', statusCallbackUrl: null, expiresAt: null, pausedAt: null,
       });
       const state = await store.requestState('prod', 'req1');
       expect(state?.contacts).toEqual([
-        { number: '+919800000000', status: 'scheduled', attempts: 0, lastError: null },
-        { number: '+919800000001', status: 'scheduled', attempts: 0, lastError: null },
+        { number: '+919800000000', status: 'scheduled', attempts: 0, lastError: null, ...noOutcome },
+        { number: '+919800000001', status: 'scheduled', attempts: 0, lastError: null, ...noOutcome },
       ]);
       expect(await store.requestState('test', 'req1')).toBeUndefined();
       expect(await store.getRequest('prod', 'nope')).toBeUndefined();
@@ -142,10 +144,10 @@ export function outboundStoreContract(open: OpenStores): void {
       await store.complete('someone-else', [{ kind: 'dispatched', contact: c3!, at: T0 + 5 }]);
       const state = await store.requestState('prod', 'req1');
       expect(state!.contacts).toEqual([
-        { number: '+919800000000', status: 'dispatched', attempts: 1, lastError: null },
-        { number: '+919800000001', status: 'scheduled', attempts: 1, lastError: 'dialer answered HTTP 503' },
-        { number: '+919800000002', status: 'failed', attempts: 1, lastError: 'dialer refused with HTTP 400' },
-        { number: '+919800000003', status: 'scheduled', attempts: 1, lastError: null },
+        { number: '+919800000000', status: 'dispatched', attempts: 1, lastError: null, ...noOutcome },
+        { number: '+919800000001', status: 'scheduled', attempts: 1, lastError: 'dialer answered HTTP 503', ...noOutcome },
+        { number: '+919800000002', status: 'failed', attempts: 1, lastError: 'dialer refused with HTTP 400', ...noOutcome },
+        { number: '+919800000003', status: 'scheduled', attempts: 1, lastError: null, ...noOutcome },
       ]);
       // The retry is due at its backoff, not before.
       expect(await store.claim('me', T0 + 1_999, T0 + 20_000, 10)).toEqual([]);
@@ -183,6 +185,120 @@ export function outboundStoreContract(open: OpenStores): void {
       const state = await store.cancelRequest('prod', 'req1', 'acme', T0 + 2);
       expect(state!.request.cancelledAt).toBeNull();
       expect(state!.contacts.map((x) => x.status)).toEqual(['dispatched']);
+    });
+
+    // docs/http.md §9
+    const settings = { callerId: '+918030752400', maxConcurrent: 2, callsPerSecond: 5, targets: { FLOW0001: 'https://flows.example.com/a' } };
+
+    it('when a client is put with settings, then they read back, and a client without them has the defaults', async () => {
+      const { client } = await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0, settings);
+      expect(client.settings).toEqual(settings);
+      expect((await store.getClient('prod', 'acme'))!.settings).toEqual(settings);
+      await store.putClient('prod', 'plain', 'a'.repeat(64), ['FLOW0001'], T0);
+      expect((await store.getClient('prod', 'plain'))!.settings).toEqual(DEFAULT_CLIENT_SETTINGS);
+    });
+
+    it('when numbers are suppressed, then new contacts with them are suppressed, later suppressions are honoured at claim, and unsuppress lifts it', async () => {
+      expect(await store.suppress('prod', 'acme', ['+919800000000', '+919800000000', '+919800000005'], T0)).toBe(2);
+      expect(await store.suppress('prod', 'acme', ['+919800000005'], T0)).toBe(0);
+      expect([...(await store.suppressedAmong('prod', 'acme', ['+919800000000', '+919800000001']))]).toEqual(['+919800000000']);
+      expect((await store.suppressedAmong('test', 'acme', ['+919800000000'])).size).toBe(0);
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001', '+919800000002'] }), undefined, ok('req1'));
+      expect((await store.requestState('prod', 'req1'))!.contacts.map((c) => c.status)).toEqual(['suppressed', 'scheduled', 'scheduled']);
+      await store.suppress('prod', 'acme', ['+919800000002'], T0);
+      const claimed = await store.claim('me', T0, T0 + 10_000, 10);
+      expect(claimed.map((c) => c.number)).toEqual(['+919800000001']);
+      expect((await store.requestState('prod', 'req1'))!.contacts.map((c) => c.status)).toEqual(['suppressed', 'scheduled', 'suppressed']);
+      expect(await store.unsuppress('prod', 'acme', '+919800000005')).toBe(true);
+      expect(await store.unsuppress('prod', 'acme', '+919800000005')).toBe(false);
+    });
+
+    it('when claimed for a client, then never more than its maxConcurrent are in flight, counting calls awaiting their outcome', async () => {
+      await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0, settings);
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001', '+919800000002', '+919800000003'], keys: [{ a: '1' }] }), undefined, ok('req1'));
+      expect(await store.dueClients(T0, ['prod'])).toEqual([{ stage: 'prod', clientID: 'acme', settings, inFlight: 0 }]);
+      expect(await store.dueClients(T0, ['test'])).toEqual([]);
+      const scope = { stage: 'prod' as const, clientID: 'acme' };
+      const [a, b] = await Promise.all([store.claim('x', T0, T0 + 10_000, 10, scope), store.claim('y', T0, T0 + 10_000, 10, scope)]);
+      expect(a!.length + b!.length).toBe(2);
+      const first = [...a!, ...b!].sort((p, q) => p.seq - q.seq)[0]!;
+      if (first.seq === 0) expect(first.keys).toEqual({ a: '1' });
+      expect(first.callbackKey).toMatch(/^[0-9a-f]{32}$/);
+      expect(first.clientID).toBe('acme');
+      // One call placed and awaiting its callback still holds its slot.
+      const owner = a!.some((c) => c.seq === first.seq) ? 'x' : 'y';
+      await store.complete(owner, [{ kind: 'dispatched', contact: first, at: T0, callId: 'CA1', awaits: 'callback', awaitingUntil: T0 + 3_600_000 }]);
+      expect(await store.claim('z', T0 + 1, T0 + 10_000, 10, scope)).toEqual([]);
+      expect((await store.dueClients(T0 + 1, ['prod']))[0]!.inFlight).toBe(2);
+      // Its outcome frees the slot.
+      const done = await store.recordOutcome('prod', first.callbackKey, { outcome: 'completed', durationSeconds: 31, at: T0 + 2 });
+      expect(done).toMatchObject({ kind: 'recorded', final: true, reqID: 'req1', outcome: 'completed', durationSeconds: 31 });
+      expect(await store.claim('z', T0 + 3, T0 + 10_000, 10, scope)).toHaveLength(1);
+      const contact = (await store.requestState('prod', 'req1'))!.contacts[first.seq]!;
+      expect(contact).toMatchObject({ status: 'dispatched', outcome: 'completed', durationSeconds: 31, awaitingUntil: null });
+    });
+
+    it('when a busy outcome comes with redials left, then the contact is due again; at the last redial it is final; a spent key is unknown', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      const redial = (dueAt: number) => ({ maxRedials: 1, dueAt });
+      const [c1] = await store.claim('me', T0, T0 + 10_000, 1);
+      // The callback may come before the dispatch's own completion is written.
+      const r1 = await store.recordOutcome('prod', c1!.callbackKey, { outcome: 'busy', durationSeconds: 0, at: T0 + 1, redial: redial(T0 + 600_000) });
+      expect(r1).toMatchObject({ kind: 'recorded', final: false });
+      await store.complete('me', [{ kind: 'dispatched', contact: c1!, at: T0 + 1, awaits: 'callback', awaitingUntil: T0 + 3_600_000 }]);
+      expect((await store.requestState('prod', 'req1'))!.contacts[0]).toMatchObject({ status: 'scheduled', outcome: 'busy', awaitingUntil: null });
+      expect(await store.recordOutcome('prod', c1!.callbackKey, { outcome: 'busy', durationSeconds: 0, at: T0 + 2 })).toEqual({ kind: 'unknown' });
+      expect(await store.claim('me', T0 + 599_999, T0 + 700_000, 1)).toEqual([]);
+      const [c2] = await store.claim('me', T0 + 600_000, T0 + 700_000, 1);
+      expect(c2!.callbackKey).not.toBe(c1!.callbackKey);
+      const r2 = await store.recordOutcome('prod', c2!.callbackKey, { outcome: 'no-answer', durationSeconds: 0, at: T0 + 600_001, redial: redial(T0 + 1_200_000) });
+      expect(r2).toMatchObject({ kind: 'recorded', final: true, outcome: 'no-answer' });
+      expect((await store.requestState('prod', 'req1'))!.contacts[0]).toMatchObject({ status: 'dispatched', outcome: 'no-answer', attempts: 2 });
+      expect(await store.recordOutcome('test', c2!.callbackKey, { outcome: 'completed', durationSeconds: 1, at: T0 })).toEqual({ kind: 'unknown' });
+    });
+
+    it('when a request is paused, then nothing of it is claimed until it is resumed; another client cannot pause it', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      expect(await store.setPaused('prod', 'req1', 'other', true, T0)).toBeUndefined();
+      expect((await store.setPaused('prod', 'req1', 'acme', true, T0))!.request.pausedAt).toBe(T0);
+      expect((await store.setPaused('prod', 'req1', 'acme', true, T0 + 5))!.request.pausedAt).toBe(T0);
+      expect(await store.claim('me', T0 + 1, T0 + 10_000, 10)).toEqual([]);
+      expect(await store.dueClients(T0 + 1, ['prod'])).toEqual([]);
+      expect((await store.setPaused('prod', 'req1', 'acme', false, T0 + 2))!.request.pausedAt).toBeNull();
+      expect(await store.claim('me', T0 + 3, T0 + 10_000, 10)).toHaveLength(1);
+    });
+
+    it('when expiresAt passes, then contacts not dialled are expired and a contact in flight is left alone', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001'], expiresAt: T0 + 60_000 }), undefined, ok('req1'));
+      const [c] = await store.claim('me', T0, T0 + 120_000, 1);
+      expect(await store.expire(T0 + 59_999)).toBe(0);
+      expect(await store.expire(T0 + 60_000)).toBe(1);
+      const contacts = (await store.requestState('prod', 'req1'))!.contacts;
+      expect(contacts[c!.seq]!.status).toBe('scheduled');
+      expect(contacts[1 - c!.seq]!.status).toBe('expired');
+    });
+
+    it('when a Studio Execution awaits polling, then it is handed to one poller at a time, and recorded; a recorded dial is recorded', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000', '+919800000001'] }), undefined, ok('req1'));
+      const [c0, c1] = (await store.claim('me', T0, T0 + 10_000, 2)).sort((a, b) => a.seq - b.seq);
+      await store.complete('me', [
+        { kind: 'dispatched', contact: c0!, at: T0, callId: 'FN1', awaits: 'poll', awaitingUntil: T0 + 3_600_000, pollAt: T0 + 5_000 },
+        { kind: 'recorded', contact: c1!, at: T0 },
+      ]);
+      expect(await store.claimPolls(T0 + 4_999, T0 + 10_000, 10)).toEqual([]);
+      const polls = await store.claimPolls(T0 + 5_000, T0 + 10_000, 10);
+      expect(polls).toEqual([{ stage: 'prod', callbackKey: c0!.callbackKey, callId: 'FN1', flowID: 'FLOW0001', clientID: 'acme' }]);
+      expect(await store.claimPolls(T0 + 5_001, T0 + 10_000, 10)).toEqual([]);
+      await store.recordOutcome('prod', polls[0]!.callbackKey, { outcome: 'completed', durationSeconds: null, at: T0 + 6_000 });
+      expect(await store.claimPolls(T0 + 20_000, T0 + 30_000, 10)).toEqual([]);
+      expect((await store.requestState('prod', 'req1'))!.contacts.map((x) => [x.status, x.outcome])).toEqual([['dispatched', 'completed'], ['recorded', null]]);
+    });
+
+    it('when a throttled attempt is put back uncounted, then its attempt does not count', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      const [c] = await store.claim('me', T0, T0 + 10_000, 1);
+      await store.complete('me', [{ kind: 'retry', contact: c!, error: 'plivo answered HTTP 429', dueAt: T0 + 2_000, uncounted: true }]);
+      expect((await store.requestState('prod', 'req1'))!.contacts[0]).toMatchObject({ status: 'scheduled', attempts: 0, lastError: 'plivo answered HTTP 429' });
     });
   });
 }
