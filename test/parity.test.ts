@@ -13,7 +13,9 @@ import { comparable, parseXmlReply, type Json } from './helpers/xmlReply.js';
  * random per request (ids) and are compared by presence only.
  */
 
-type Value = string | { [name: string]: string };
+/** createOutbound's `contacts` (docs/http.md §9): a JSON array, one JSON text in a form, `<item>`s in XML. */
+type Contacts = { number: string; keys: Record<string, string> }[];
+type Value = string | { [name: string]: string } | Contacts;
 type Body = Record<string, Value>;
 
 interface Row {
@@ -200,6 +202,46 @@ const rows: Row[] = [
     status: 200,
     volatile: ['obdReqID'],
   },
+  // docs/http.md §9
+  {
+    title: 'createOutbound with contacts and their keys, and a category',
+    setup: async (t) => (await outboundClient(t), {}),
+    body: () =>
+      outboundCreate({
+        contacts: [
+          { number: '9879964805', keys: { city: 'Pune', order: 'A-17' } },
+          { number: '+91 99797 46666', keys: { city: 'मुंबई' } },
+        ],
+        category: 'service',
+        expiresAt: '2026-01-16T10:00:00.000Z',
+      }),
+    status: 200,
+    volatile: ['obdReqID', 'obdPhononUUID'],
+  },
+  {
+    title: 'createOutbound with an invalid contact number',
+    setup: async (t) => (await outboundClient(t), {}),
+    body: () => outboundCreate({ contacts: [{ number: '12345', keys: { city: 'Pune' } }] }),
+    status: 400,
+  },
+  {
+    title: 'pauseOutbound',
+    setup: outboundRequest,
+    body: (ctx) => ({ ...outboundAuth, method: 'pauseOutbound', obdReqID: ctx.obdReqID! }),
+    status: 200,
+    volatile: ['obdReqID'],
+  },
+  {
+    title: 'resumeOutbound',
+    setup: async (t) => {
+      const ctx = await outboundRequest(t);
+      await hook(t, { ...outboundAuth, method: 'pauseOutbound', obdReqID: ctx.obdReqID! });
+      return ctx;
+    },
+    body: (ctx) => ({ ...outboundAuth, method: 'resumeOutbound', obdReqID: ctx.obdReqID! }),
+    status: 200,
+    volatile: ['obdReqID'],
+  },
 ];
 
 const outboundAuth = { clientID: 'parity', securityID: 'p'.repeat(64) };
@@ -233,6 +275,7 @@ function encode(body: Body, encoding: Encoding, path: string): { type: string; d
       const form = new URLSearchParams();
       for (const [name, value] of Object.entries(body)) {
         if (typeof value === 'string') form.append(name, value);
+        else if (Array.isArray(value)) form.append(name, JSON.stringify(value));
         else for (const [k, v] of Object.entries(value)) form.append(`${name}.${k}`, v);
       }
       return { type: 'application/x-www-form-urlencoded', data: form.toString() };
@@ -244,6 +287,10 @@ function encode(body: Body, encoding: Encoding, path: string): { type: string; d
           return `<mapping>${entries.map(([k, v]) => `<entry name="${esc(k)}">${esc(v)}</entry>`).join('')}</mapping>`;
         }
         if (typeof value === 'string') return `<${name}>${esc(value)}</${name}>`;
+        if (Array.isArray(value)) {
+          const items = value.map((c) => `<item><number>${esc(c.number)}</number><keys>${Object.entries(c.keys).map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('')}</keys></item>`);
+          return `<${name}>${items.join('')}</${name}>`;
+        }
         return `<${name}>${Object.entries(value).map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('')}</${name}>`;
       });
       return { type: 'application/xml', data: `<?xml version="1.0" encoding="UTF-8"?><request>${parts.join('')}</request>` };

@@ -35,6 +35,8 @@ export interface DialRequest {
  */
 export type DialOutcome =
   | { kind: 'dispatched'; callId?: string; awaits?: 'callback' | 'poll' }
+  /** The recording dialer: nothing was dialled (docs/http.md §8: `recorded` on prod). */
+  | { kind: 'recorded' }
   | { kind: 'throttled'; retryAfterMs: number; error: string }
   | { kind: 'retry'; error: string }
   | { kind: 'failed'; error: string };
@@ -60,6 +62,6 @@ export class RecordingDialer implements Dialer {
 
   async dial(request: DialRequest): Promise<DialOutcome> {
     this.logger.debug({ obdReqID: request.obdReqID, attempt: request.attempt }, 'outbound contact recorded');
-    return { kind: 'dispatched' };
+    return { kind: 'recorded' };
   }
 }

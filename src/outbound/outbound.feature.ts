@@ -7,13 +7,17 @@ import { prodDialer } from './dialers.js';
 import { outboundMethods } from './outbound.methods.js';
 import { OutboundService } from './outbound.service.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
+import { statusRoutes } from './status.routes.js';
+import { suppressionRoutes } from './suppression.routes.js';
 
-const HTTP_MAX_IN_FLIGHT = 32;
+const HTTP_MAX_IN_FLIGHT = 64;
 const RECORDING_MAX_IN_FLIGHT = 1000;
 
 /**
- * Outbound calls: clients (admin), createOutbound / getOutboundStatus / cancelOutbound, and the
- * durable scheduler that hands due contacts to the dialer. `test` always uses the recording dialer.
+ * Outbound calls: clients and their suppression lists (admin), createOutbound /
+ * getOutboundStatus / cancelOutbound / pauseOutbound / resumeOutbound, the platforms' status
+ * callbacks, and the durable scheduler that hands due contacts to the dialer (docs/http.md §2.3,
+ * §2.4, §9). `test` always uses the recording dialer.
  */
 export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}): Feature & { scheduler: OutboundScheduler } {
   const { config, clock, logger } = deps;
@@ -23,13 +27,20 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
   const prod = config.DIALER === 'record' ? recording : prodDialer(config, logger);
   // A real platform gets a bounded number of concurrent calls; the recording dialer drains fast.
   const maxInFlight = config.DIALER === 'record' ? RECORDING_MAX_IN_FLIGHT : HTTP_MAX_IN_FLIGHT;
-  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, ...opts });
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, ...opts }, async (stage, key, outcome) => {
+    await service.recordOutcome(stage, key, outcome, null);
+  });
   const service = new OutboundService(deps, store, window, () => scheduler.wake());
   return {
     name: 'outbound',
     scheduler,
     methods: outboundMethods(service, config),
-    routes: (router) => clientsRoutes(router, store, clock),
+    routes: (router) => {
+      // The suppression routes first: `/clients/:clientID` must not take their paths.
+      suppressionRoutes(router, store, clock, config);
+      clientsRoutes(router, store, clock, config);
+      statusRoutes(router, service, config);
+    },
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
   };

@@ -3,6 +3,8 @@ import { AppError, invalid, missing } from '../http/errors.js';
 import type { Params } from '../http/params.js';
 import type { MethodContext, WebhookMethod } from '../webhook/registry.js';
 import { parseContactNumbers } from './contactNumbers.js';
+import { parseContacts, type NewContact } from './contacts.js';
+import { CATEGORIES, type Category } from './dialer.js';
 import type { Credentials, OutboundService } from './outbound.service.js';
 
 /** The central webhook methods of docs/http.md §2.3 and 2.4: parameters in, service call, reply out. */
@@ -29,8 +31,15 @@ export function outboundMethods(service: OutboundService, config: Config): Webho
       if (first) return first;
       service.requireFlow(client, flowID);
       const delayMinutes = params.int('delayMinutes', { min: 0, max: MAX_DELAY_MINUTES }) ?? 0;
-      const numbers = parseContactNumbers(params.list('contactNumbers'), config.DEFAULT_REGION);
-      return service.create(stage, client, { flowID, delayMinutes, numbers, idempotencyKey });
+      return service.create(stage, client, {
+        flowID,
+        delayMinutes,
+        idempotencyKey,
+        contacts: contactsOf(params, config.DEFAULT_REGION),
+        category: categoryOf(params),
+        statusCallbackUrl: callbackUrlOf(params),
+        expiresAt: expiresAtOf(params),
+      });
     },
   };
 
@@ -46,7 +55,55 @@ export function outboundMethods(service: OutboundService, config: Config): Webho
     },
   });
 
-  return [createOutbound, statusMethod('getOutboundStatus', service.status), statusMethod('cancelOutbound', service.cancel)];
+  return [
+    createOutbound,
+    statusMethod('getOutboundStatus', service.status),
+    statusMethod('cancelOutbound', service.cancel),
+    statusMethod('pauseOutbound', service.pause),
+    statusMethod('resumeOutbound', service.resume),
+  ];
+}
+
+/** `contacts` (docs/http.md §9) or `contactNumbers` (§2.3), not both. */
+function contactsOf(params: Params, region: string): NewContact[] {
+  const contacts = params.raw('contacts');
+  if (contacts !== undefined) {
+    if (params.raw('contactNumbers') !== undefined) throw invalid('contacts', 'give contacts or contactNumbers, not both');
+    return parseContacts(contacts, region);
+  }
+  return parseContactNumbers(params.list('contactNumbers'), region).map((number) => ({ number, keys: {} }));
+}
+
+function categoryOf(params: Params): Category {
+  const v = params.string('category')?.trim().toLowerCase();
+  if (v === undefined || v === '') return 'transactional';
+  if (!(CATEGORIES as readonly string[]).includes(v)) throw invalid('category', `category must be one of ${CATEGORIES.join(', ')}`);
+  return v as Category;
+}
+
+const MAX_URL = 2048;
+
+function callbackUrlOf(params: Params): string | undefined {
+  const v = params.string('statusCallbackUrl', { max: MAX_URL })?.trim();
+  if (v === undefined || v === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw invalid('statusCallbackUrl', 'statusCallbackUrl must be an absolute http or https URL');
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) throw invalid('statusCallbackUrl', 'statusCallbackUrl must be an absolute http or https URL');
+  if (u.username || u.password) throw invalid('statusCallbackUrl', 'statusCallbackUrl must not carry user:password@');
+  return u.toString();
+}
+
+/** ISO-8601 with a date and a time (and zone); a contact not dialled by then is `expired`. */
+function expiresAtOf(params: Params): number | undefined {
+  const v = params.string('expiresAt', { max: 64 })?.trim();
+  if (v === undefined || v === '') return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(ms)) throw invalid('expiresAt', 'expiresAt must be an ISO-8601 date and time with a zone, e.g. 2026-12-01T18:00:00+05:30');
+  return ms;
 }
 
 function requireApiVersion(params: Params, required: boolean): void {

@@ -5,6 +5,7 @@ import {
   DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
   type ClaimedContact,
+  type ClaimScope,
   type ClientSettings,
   type Completion,
   type ContactStatus,
@@ -261,10 +262,10 @@ export class PgOutboundStore implements OutboundStore {
     });
   }
 
-  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: { stage: Stage; clientID: string }): Promise<ClaimedContact[]> {
+  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: ClaimScope): Promise<ClaimedContact[]> {
     return withTransaction(this.pool, async (c) => {
       let n = limit;
-      if (client) {
+      if (client?.clientID !== undefined) {
         // The client's row lock serialises claims for one client across instances, so their
         // in-flight count and the claim that follows cannot interleave (maxConcurrent holds).
         const cl = await c.query<{ max_concurrent: number }>(
@@ -274,8 +275,8 @@ export class PgOutboundStore implements OutboundStore {
         const f = await c.query<{ n: number }>(`SELECT ${IN_FLIGHT} AS n`, [client.stage, client.clientID, now]);
         n = Math.min(limit, (cl.rows[0]?.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - Number(f.rows[0]!.n));
       }
-      const scope = client ? 'AND c.stage = $5 AND c.client_id = $6' : '';
-      const scopeArgs = client ? [client.stage, client.clientID] : [];
+      const scope = client ? (client.clientID !== undefined ? 'AND c.stage = $5 AND c.client_id = $6' : 'AND c.stage = $5') : '';
+      const scopeArgs = client ? (client.clientID !== undefined ? [client.stage, client.clientID] : [client.stage]) : [];
       // A number suppressed after its request was made is still never dialled.
       await c.query(
         `UPDATE outbound_contacts c SET status = 'suppressed'

@@ -5,6 +5,7 @@ import {
   DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
   type ClaimedContact,
+  type ClaimScope,
   type ClientSettings,
   type Completion,
   type ContactStatus,
@@ -174,7 +175,7 @@ export class SqliteOutboundStore implements OutboundStore {
        WHERE stage = @stage AND req_id = @reqID`,
     );
     const due = `c.status = 'scheduled' AND c.due_at <= @now AND (c.lease_until IS NULL OR c.lease_until <= @now)`;
-    const scope = '(@stage IS NULL OR (c.stage = @stage AND c.client_id = @clientID))';
+    const scope = '(@stage IS NULL OR (c.stage = @stage AND (@clientID IS NULL OR c.client_id = @clientID)))';
     // A number suppressed after its request was made is still never dialled.
     this.suppressOnClaimStmt = db.prepare(
       `UPDATE outbound_contacts AS c SET status = 'suppressed'
@@ -327,11 +328,11 @@ export class SqliteOutboundStore implements OutboundStore {
       return { request: toRequest(this.getRequestStmt.get(stage, reqID)!), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
     });
     this.claimTx = db.transaction(
-      (owner: string, now: number, leaseUntil: number, limit: number, client: { stage: Stage; clientID: string } | undefined): ClaimedContact[] => {
+      (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
         const scope = { stage: client?.stage ?? null, clientID: client?.clientID ?? null, now };
         this.suppressOnClaimStmt.run(scope);
         let n = limit;
-        if (client) {
+        if (client?.clientID !== undefined) {
           const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
           n = Math.min(limit, (f.max ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - f.n);
         }
@@ -447,7 +448,7 @@ export class SqliteOutboundStore implements OutboundStore {
     return this.pauseTx.immediate(stage, reqID, clientID, paused, now);
   }
 
-  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: { stage: Stage; clientID: string }): Promise<ClaimedContact[]> {
+  async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: ClaimScope): Promise<ClaimedContact[]> {
     return this.claimTx.immediate(owner, now, leaseUntil, limit, client);
   }
 

@@ -115,6 +115,11 @@ export type Completion =
   | { kind: 'retry'; contact: ClaimedContact; error: string; dueAt: number; uncounted?: boolean }
   | { kind: 'failed'; contact: ClaimedContact; error: string };
 
+export interface ClaimScope {
+  stage: Stage;
+  clientID?: string;
+}
+
 /** Due work of one client, for per-client pacing (docs/http.md §9). */
 export interface DueClient {
   stage: Stage;
@@ -222,11 +227,12 @@ export interface OutboundStore {
    * this owner's) under a lease until `leaseUntil`, counting an attempt each, oldest due first.
    * Concurrent claims never return the same contact. §9: contacts of paused requests are not
    * claimed; contacts whose number is now suppressed become `suppressed` instead; each claimed
-   * contact gets a fresh random `callbackKey`. With `client`, only that client's contacts, and
-   * never more than its maxConcurrent minus its calls in flight (checked inside the transaction,
-   * so instances claiming at once never exceed it together).
+   * contact gets a fresh random `callbackKey`. With `scope.stage`, only that stage's contacts;
+   * with `scope.clientID` too, only that client's, and never more than its maxConcurrent minus
+   * its calls in flight (checked inside the transaction, so instances claiming at once never
+   * exceed it together).
    */
-  claim(owner: string, now: number, leaseUntil: number, limit: number, client?: { stage: Stage; clientID: string }): Promise<ClaimedContact[]>;
+  claim(owner: string, now: number, leaseUntil: number, limit: number, scope?: ClaimScope): Promise<ClaimedContact[]>;
 
   /** §9: scheduled contacts whose request's expiresAt has passed become `expired`; how many. */
   expire(now: number): Promise<number>;

@@ -3,8 +3,9 @@ import { setMaxListeners } from 'node:events';
 import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
-import type { Dialer, DialOutcome } from './dialer.js';
-import type { ClaimedContact, Completion, OutboundRequest, OutboundStore } from './outbound.store.js';
+import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
+import type { ClaimedContact, ClientSettings, Completion, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
+import { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
   /** How often to look for due contacts when idle (real time; due-ness is the injected clock's). */
@@ -16,7 +17,17 @@ export interface SchedulerOptions {
   /** How long stop() waits for dialers to answer before it interrupts them (shutdown must end within 10 s). */
   stopWaitMs?: number;
   random?: () => number;
+  /** Per-client callsPerSecond (a shared limiter store makes it hold across instances). */
+  pacer?: CallPacer;
 }
+
+/** Records an outcome read back by polling (a Studio Execution that ended). */
+export type PolledOutcome = (stage: Stage, callbackKey: string, outcome: CallOutcome) => Promise<void>;
+
+/** How often a Studio Execution is read back (injected clock), and how long a call may await its outcome. */
+export const POLL_EVERY_MS = 5_000;
+export const AWAIT_OUTCOME_MS = 4 * 60 * 60_000;
+const POLLS_PER_TICK = 20;
 
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
@@ -34,6 +45,11 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
  * lease that runs out, so it is claimed again — with the same idempotency key — only when the
  * dialer never confirmed it. Retries after 5xx/timeouts are rows with a later `due_at`, so a
  * backoff survives a restart too.
+ *
+ * Pacing (docs/http.md §9): on `prod` with a platform dialer, due contacts are claimed per client,
+ * at most its maxConcurrent minus its calls in flight (the store checks it inside the claim) and
+ * only as many as its callsPerSecond limiter allows right now; the calling window holds `prod`
+ * back while closed. The `test` stage and the recording dialer place no calls and are not paced.
  */
 export class OutboundScheduler {
   private readonly owner = randomUUID();
@@ -44,6 +60,9 @@ export class OutboundScheduler {
   private readonly stopWaitMs: number;
   private readonly interrupt = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly polling = new Set<Promise<void>>();
+  private readonly pacer: CallPacer;
+  private readonly pacedProd: boolean;
   private readonly requests = new Map<string, Promise<OutboundRequest | undefined>>();
   private pending: Completion[] = [];
   private flushQueued = false;
@@ -61,7 +80,10 @@ export class OutboundScheduler {
     private readonly dialers: Record<Stage, Dialer>,
     private readonly window: CallingWindow | undefined,
     opts: SchedulerOptions = {},
+    private readonly polled?: PolledOutcome,
   ) {
+    this.pacer = opts.pacer ?? new CallPacer();
+    this.pacedProd = deps.config.DIALER !== 'record';
     this.pollMs = opts.pollMs ?? 200;
     this.maxInFlight = opts.maxInFlight ?? 256;
     this.leaseMs = deps.config.DIALER_TIMEOUT_MS + (opts.leaseGraceMs ?? 2_000);
@@ -100,6 +122,7 @@ export class OutboundScheduler {
       this.interrupt.abort();
     }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.polling.size > 0) await Promise.allSettled([...this.polling]);
     await this.flush();
     while (this.ticking) await new Promise((r) => setImmediate(r));
   }
@@ -113,45 +136,102 @@ export class OutboundScheduler {
     }
     this.ticking = true;
     if (this.pending.length > 0) void this.flush();
-    let claimed = 0;
-    let limit = 0;
+    let again = false;
+    let nextMs = this.pollMs;
     try {
       const now = this.deps.clock.now();
-      if (!this.window || this.window.isOpen(now)) {
-        limit = this.maxInFlight - this.inFlight.size;
-        if (limit > 0) {
-          const batch = await this.store.claim(this.owner, now, now + this.leaseMs, limit);
-          claimed = batch.length;
-          this.requests.clear();
-          for (const c of batch) this.dispatch(c, now);
-        }
+      await this.store.expire(now);
+      this.requests.clear();
+      let capacity = this.maxInFlight - this.inFlight.size;
+      const prodOpen = !this.window || this.window.isOpen(now);
+      // Stages that place no calls: claim everything due, as fast as it drains.
+      for (const stage of ['test', 'prod'] as const) {
+        if (capacity <= 0 || (stage === 'prod' && (this.pacedProd || !prodOpen))) continue;
+        const batch = await this.store.claim(this.owner, now, now + this.leaseMs, capacity, { stage });
+        for (const c of batch) this.dispatch(c, now);
+        if (batch.length === capacity) again = true;
+        capacity -= batch.length;
       }
+      if (this.pacedProd && prodOpen && capacity > 0) {
+        const waitMs = await this.claimPaced(now, capacity);
+        if (waitMs !== undefined) nextMs = Math.min(nextMs, waitMs);
+      }
+      if (this.polled) await this.startPolls(now);
     } catch (e) {
       this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound claim failed');
     } finally {
       this.ticking = false;
     }
     // A full batch (or a wake-up during the claim) means more may be due: come back at once;
-    // otherwise poll.
-    const again = this.tickAgain || (claimed > 0 && claimed === limit);
+    // otherwise poll (sooner when a client's rate allows its next call sooner).
+    again = again || this.tickAgain;
     this.tickAgain = false;
-    if (this.running) this.timer = setTimeout(() => void this.tick(), again ? 0 : this.pollMs);
+    if (this.running) this.timer = setTimeout(() => void this.tick(), again ? 0 : nextMs);
   }
 
-  private dispatch(c: ClaimedContact, now: number): void {
+  /**
+   * Claim per client as its limits allow; returns the ms until a client held back by its
+   * callsPerSecond may call again, if any was.
+   */
+  private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
+    let waitMs: number | undefined;
+    for (const client of await this.store.dueClients(now, ['prod'])) {
+      if (capacity <= 0) break;
+      const free = Math.min(capacity, client.settings.maxConcurrent - client.inFlight);
+      let tokens = 0;
+      while (tokens < free) {
+        const wait = await this.pacer.take('prod', client.clientID, client.settings.callsPerSecond);
+        if (wait > 0) {
+          waitMs = Math.min(waitMs ?? wait, wait);
+          break;
+        }
+        tokens += 1;
+      }
+      if (tokens === 0) continue;
+      const batch = await this.store.claim(this.owner, now, now + this.leaseMs, tokens, { stage: 'prod', clientID: client.clientID });
+      for (const c of batch) this.dispatch(c, now, client.settings);
+      capacity -= batch.length;
+    }
+    return waitMs;
+  }
+
+  /** Read back Studio Executions due for it, each by one instance (docs/http.md §9). */
+  private async startPolls(now: number): Promise<void> {
+    const due = await this.store.claimPolls(now, now + POLL_EVERY_MS, POLLS_PER_TICK);
+    for (const p of due) {
+      const job = this.poll(p).finally(() => this.polling.delete(job));
+      this.polling.add(job);
+    }
+  }
+
+  private async poll(p: PollDue): Promise<void> {
+    try {
+      const client = await this.store.getClient(p.stage, p.clientID);
+      const target = client?.settings.targets[p.flowID];
+      const dialer = this.dialers[p.stage];
+      if (!target || !dialer.poll) return;
+      const result = await dialer.poll(target, p.callId, this.interrupt.signal);
+      if (result.kind === 'ended') await this.polled!(p.stage, p.callbackKey, result.outcome);
+    } catch (e) {
+      // Polled again at its next poll time.
+      this.deps.logger.warn({ stage: p.stage, errType: (e as Error)?.name }, 'outbound execution poll failed');
+    }
+  }
+
+  private dispatch(c: ClaimedContact, now: number, settings?: ClientSettings): void {
     this.deps.metrics.outboundDispatchLag.observe(Math.max(0, now - c.dueAt) / 1000);
-    const p = this.attempt(c).finally(() => {
+    const p = this.attempt(c, settings).finally(() => {
       this.inFlight.delete(p);
       if (this.running && this.inFlight.size === this.maxInFlight - 1) this.wake();
     });
     this.inFlight.add(p);
   }
 
-  private async attempt(c: ClaimedContact): Promise<void> {
-    this.record(c, await this.outcome(c));
+  private async attempt(c: ClaimedContact, settings: ClientSettings | undefined): Promise<void> {
+    this.record(c, await this.outcome(c, settings));
   }
 
-  private async outcome(c: ClaimedContact): Promise<DialOutcome> {
+  private async outcome(c: ClaimedContact, settings: ClientSettings | undefined): Promise<DialOutcome> {
     let req: OutboundRequest | undefined;
     try {
       req = await this.request(c.stage, c.reqID);
@@ -160,6 +240,7 @@ export class OutboundScheduler {
       return { kind: 'retry', error: `request not readable: ${(e as Error)?.name ?? 'unknown'}` };
     }
     if (!req) return { kind: 'failed', error: 'request not found' };
+    const base = this.deps.config.PUBLIC_BASE_URL;
     try {
       return await this.dialers[c.stage].dial({
         obdReqID: req.reqID,
@@ -169,8 +250,11 @@ export class OutboundScheduler {
         number: c.number,
         attempt: c.attempts,
         idempotencyKey: c.idempotencyKey,
-        keys: {},
-        category: 'transactional',
+        keys: c.keys,
+        category: req.category,
+        target: settings?.targets[req.flowID],
+        callerId: settings?.callerId ?? undefined,
+        statusCallbackUrl: base ? `${base}/outbound/${c.stage}/status/${c.callbackKey}` : undefined,
       }, this.interrupt.signal);
     } catch (e) {
       return { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
@@ -180,12 +264,18 @@ export class OutboundScheduler {
   private record(c: ClaimedContact, outcome: DialOutcome): void {
     const now = this.deps.clock.now();
     const { outboundDispatches } = this.deps.metrics;
-    if (outcome.kind === 'dispatched') {
-      this.pending.push({ kind: 'dispatched', contact: c, at: now });
+    if (outcome.kind === 'recorded' && c.stage === 'prod') {
+      // Nothing was dialled: `recorded`, not `dispatched` (docs/http.md §8).
+      this.pending.push({ kind: 'recorded', contact: c, at: now });
+      outboundDispatches.inc({ stage: c.stage, result: 'recorded' });
+    } else if (outcome.kind === 'dispatched' || outcome.kind === 'recorded') {
+      const awaits = outcome.kind === 'dispatched' ? outcome.awaits : undefined;
+      const callId = outcome.kind === 'dispatched' ? outcome.callId : undefined;
+      this.pending.push({ kind: 'dispatched', contact: c, at: now, callId, awaits, awaitingUntil: now + AWAIT_OUTCOME_MS, pollAt: now + POLL_EVERY_MS });
       outboundDispatches.inc({ stage: c.stage, result: 'dispatched' });
     } else if (outcome.kind === 'throttled') {
       // The platform's "too many requests" is not a failed attempt: wait for its Retry-After (docs/http.md §9).
-      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + outcome.retryAfterMs });
+      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + outcome.retryAfterMs, uncounted: true });
       outboundDispatches.inc({ stage: c.stage, result: 'retry' });
     } else if (outcome.kind === 'retry' && c.attempts < this.deps.config.DIALER_MAX_ATTEMPTS) {
       this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + backoffDelay(c.attempts, this.random) });

@@ -15,7 +15,7 @@ import { describeFailure, retryAfterMs, withKeys } from './platformFetch.js';
  * regional edge or the local test double gets exactly the requests Twilio would.
  */
 
-type Failure = Exclude<DialOutcome, { kind: 'dispatched' }>;
+type Failure = Extract<DialOutcome, { error: string }>;
 
 export const STUDIO_FLOW_SID = /^FW[0-9a-fA-F]{32}$/;
 

@@ -74,6 +74,7 @@ describe('createOutbound', () => {
       obdPhononUUID: expect.stringMatching(UUID),
       scheduledAt: new Date(t.clock.now()).toISOString(),
       contacts: 2,
+      suppressed: 0,
     });
     expect(await storedNumbers()).toEqual(['+919879964805', '+919979746666']);
   });
@@ -317,9 +318,11 @@ describe('getOutboundStatus and cancelOutbound', () => {
       obdReqID: created.body.obdReqID,
       status: 'scheduled',
       scheduledAt: created.body.scheduledAt,
+      category: 'transactional',
+      expiresAt: null,
       contacts: [
-        { number: '+919879964805', status: 'scheduled', attempts: 0, lastError: null },
-        { number: '+919800000001', status: 'scheduled', attempts: 0, lastError: null },
+        { number: '+919879964805', status: 'scheduled', attempts: 0, lastError: null, outcome: null, durationSeconds: null },
+        { number: '+919800000001', status: 'scheduled', attempts: 0, lastError: null, outcome: null, durationSeconds: null },
       ],
     });
   });

@@ -78,7 +78,8 @@ async function setUp(env: Record<string, string>, contacts: number) {
     fullEnv.DATABASE_URL = pg.url;
   }
   const svc = await startService(fullEnv);
-  const put = await call(svc, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID] });
+  // Pacing (docs/http.md §9): 20 calls in flight at most, fast enough that the test is not about the rate.
+  const put = await call(svc, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID], maxConcurrent: 20, callsPerSecond: 100 });
   expect(put.status).toBe(201);
   const created = await call(svc, 'POST', '/centraloutboundwebhook-v1/prod/', createBody({ contactNumbers: numbers(contacts) }));
   expect(created.status).toBe(200);

@@ -26,7 +26,7 @@ async function status(app: TestApp, reqID: string, stage = 'prod') {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('scheduler with the recording dialer', () => {
-  it('when a request is due now, then every contact is dispatched once and the request is done', async () => {
+  it('when a request is due now, then every contact is recorded once (prod without a platform: docs/http.md §8) and the request is done', async () => {
     const app = await started();
     const created = await webhook(app, createBody({ contactNumbers: numbers(25) }));
     const s = await eventually(async () => {
@@ -35,9 +35,9 @@ describe('scheduler with the recording dialer', () => {
       return body;
     });
     expect(s.contacts).toHaveLength(25);
-    for (const c of s.contacts) expect(c).toMatchObject({ status: 'dispatched', attempts: 1, lastError: null });
+    for (const c of s.contacts) expect(c).toMatchObject({ status: 'recorded', attempts: 1, lastError: null });
     const metrics = await supertest(app.http).get('/metrics');
-    expect(metrics.text).toMatch(/outbound_dispatches_total\{stage="prod",result="dispatched"\} 25/);
+    expect(metrics.text).toMatch(/outbound_dispatches_total\{stage="prod",result="recorded"\} 25/);
     expect(metrics.text).toMatch(/outbound_scheduled_total\{stage="prod"\} 25/);
     expect(metrics.text).toMatch(/outbound_dispatch_lag_seconds_count 25/);
   });
@@ -64,13 +64,13 @@ describe('scheduler with the recording dialer', () => {
     expect(s.contacts.every((c: { status: string; attempts: number }) => c.status === 'cancelled' && c.attempts === 0)).toBe(true);
   });
 
-  it('when a request is cancelled after it was dispatched, then the contacts stay dispatched and it stays done', async () => {
+  it('when a request is cancelled after it was recorded, then the contacts stay recorded and it stays done', async () => {
     const app = await started();
     const created = await webhook(app, createBody({ contactNumbers: numbers(2) }));
     await eventually(async () => expect((await status(app, created.body.obdReqID)).status).toBe('done'));
     const cancelled = await webhook(app, statusBody(created.body.obdReqID, 'cancelOutbound'));
     expect(cancelled.body.status).toBe('done');
-    expect(cancelled.body.contacts.map((c: { status: string }) => c.status)).toEqual(['dispatched', 'dispatched']);
+    expect(cancelled.body.contacts.map((c: { status: string }) => c.status)).toEqual(['recorded', 'recorded']);
   });
 
   it('when DIALER_URL is set, then the test stage still only records and never dials out', async () => {
