@@ -108,8 +108,9 @@ describe('clients list and delete (8)', () => {
     const r = await request(t.http).get('/admin/prod/clients');
     expect(r.status).toBe(200);
     expect(r.body).toEqual([
-      { clientID: CLIENT_ID, flows: [FLOW_ID], createdAt: expect.any(String), updatedAt: expect.any(String) },
-      { clientID: 'beta', flows: ['FLOW0002', 'FLOW0003'], createdAt: expect.any(String), updatedAt: expect.any(String) },
+      // callerId and the pacing limits: docs/http.md §9 (defaults 10 in flight, 1 call a second).
+      { clientID: CLIENT_ID, flows: [FLOW_ID], callerId: null, maxConcurrent: 10, callsPerSecond: 1, createdAt: expect.any(String), updatedAt: expect.any(String) },
+      { clientID: 'beta', flows: ['FLOW0002', 'FLOW0003'], callerId: null, maxConcurrent: 10, callsPerSecond: 1, createdAt: expect.any(String), updatedAt: expect.any(String) },
     ]);
     expect(r.text).not.toContain(SECURITY_ID);
     const xml = await request(t.http).get('/admin/prod/clients').set('Accept', 'application/xml');
