@@ -43,7 +43,7 @@ export interface ChangeNotification extends PauseChangeEvent {
   type: 'pause.changed';
 }
 
-type Outcome = 'delivered' | 'retry' | 'refused';
+export type Outcome = 'delivered' | 'retry' | 'refused';
 
 const DEFAULTS = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 60_000, timeoutMs: 5_000, drainMs: 2_000, pollMs: 1_000, batch: 16 };
 /** A claim outlives one attempt's timeout by this much before another sender may take it over. */
@@ -183,8 +183,7 @@ export class ChangeNotifier {
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, capped. */
   backoff(attempt: number): number {
-    const step = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (attempt - 1));
-    return step / 2 + Math.random() * (step / 2);
+    return notificationBackoff(attempt, this.opts.baseDelayMs, this.opts.maxDelayMs);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -201,33 +200,58 @@ export class ChangeNotifier {
   }
 
   private async send(n: ChangeNotification): Promise<Outcome> {
-    const body = JSON.stringify(n);
-    const timestampS = Math.floor(this.opts.clock.now() / 1000);
     const ctrl = new AbortController();
     this.inflight = ctrl;
-    const timer = setTimeout(() => ctrl.abort(), this.opts.timeoutMs);
     try {
-      const res = await fetch(this.opts.url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'central-webhooks',
-          [EVENT_ID_HEADER]: n.id,
-          ...signatureHeaders(this.opts.secret, timestampS, body),
-        },
-        body,
-        signal: ctrl.signal,
-        redirect: 'manual',
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return 'delivered';
-      if (res.status === 408 || res.status === 429 || res.status >= 500) return 'retry';
-      return 'refused';
-    } catch {
-      return 'retry';
+      return await postSigned(this.opts.url, this.opts.secret, Math.floor(this.opts.clock.now() / 1000), n.id, JSON.stringify(n), this.opts.timeoutMs, ctrl);
     } finally {
-      clearTimeout(timer);
       this.inflight = undefined;
     }
   }
+}
+
+/**
+ * One signed delivery attempt, shared by every notification the service sends (these change
+ * notifications and createOutbound's statusCallbackUrl, docs/http.md §9): JSON POST with the
+ * signature headers and `X-Central-Event-Id`, redirects not followed; 2xx delivered; a connection
+ * error, a timeout, 408, 429 or 5xx may be retried; any other status is the receiver refusing.
+ */
+export async function postSigned(
+  url: string,
+  secret: string,
+  timestampS: number,
+  id: string,
+  body: string,
+  timeoutMs: number,
+  ctrl: AbortController = new AbortController(),
+): Promise<Outcome> {
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'central-webhooks',
+        [EVENT_ID_HEADER]: id,
+        ...signatureHeaders(secret, timestampS, body),
+      },
+      body,
+      signal: ctrl.signal,
+      redirect: 'manual',
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return 'delivered';
+    if (res.status === 408 || res.status === 429 || res.status >= 500) return 'retry';
+    return 'refused';
+  } catch {
+    return 'retry';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Exponential backoff with "equal jitter" (half the step fixed, half random, capped), for every sender. */
+export function notificationBackoff(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+  const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  return step / 2 + Math.random() * (step / 2);
 }

@@ -6,6 +6,7 @@ import { RecordingDialer } from './dialer.js';
 import { prodDialer } from './dialers.js';
 import { outboundMethods } from './outbound.methods.js';
 import { OutboundService } from './outbound.service.js';
+import { OutboundCallbacks } from './outboundCallbacks.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
 import { statusRoutes } from './status.routes.js';
 import { suppressionRoutes } from './suppression.routes.js';
@@ -27,10 +28,14 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
   const prod = config.DIALER === 'record' ? recording : prodDialer(config, logger);
   // A real platform gets a bounded number of concurrent calls; the recording dialer drains fast.
   const maxInFlight = config.DIALER === 'record' ? RECORDING_MAX_IN_FLIGHT : HTTP_MAX_IN_FLIGHT;
-  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, ...opts }, async (stage, key, outcome) => {
+  // statusCallbackUrl notifications, delivered with the change notifications' code (docs/http.md §9).
+  const callbacks = config.EVENTS_WEBHOOK_SECRET
+    ? new OutboundCallbacks({ secret: config.EVENTS_WEBHOOK_SECRET, clock, logger, metrics: deps.metrics })
+    : undefined;
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, callbacks, ...opts }, async (stage, key, outcome) => {
     await service.recordOutcome(stage, key, outcome, null);
   });
-  const service = new OutboundService(deps, store, window, () => scheduler.wake());
+  const service = new OutboundService(deps, store, window, () => scheduler.wake(), callbacks);
   return {
     name: 'outbound',
     scheduler,
@@ -42,6 +47,9 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
       statusRoutes(router, service, config);
     },
     start: () => scheduler.start(),
-    stop: () => scheduler.stop(),
+    stop: async () => {
+      await scheduler.stop();
+      await callbacks?.stop();
+    },
   };
 }

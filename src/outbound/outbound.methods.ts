@@ -37,7 +37,7 @@ export function outboundMethods(service: OutboundService, config: Config): Webho
         idempotencyKey,
         contacts: contactsOf(params, config.DEFAULT_REGION),
         category: categoryOf(params),
-        statusCallbackUrl: callbackUrlOf(params),
+        statusCallbackUrl: callbackUrlOf(params, config),
         expiresAt: expiresAtOf(params),
       });
     },
@@ -83,9 +83,11 @@ function categoryOf(params: Params): Category {
 
 const MAX_URL = 2048;
 
-function callbackUrlOf(params: Params): string | undefined {
+function callbackUrlOf(params: Params, config: Config): string | undefined {
   const v = params.string('statusCallbackUrl', { max: MAX_URL })?.trim();
   if (v === undefined || v === '') return undefined;
+  // The notifications are signed like the change notifications (docs/http.md §9).
+  if (!config.EVENTS_WEBHOOK_SECRET) throw invalid('statusCallbackUrl', 'statusCallbackUrl needs EVENTS_WEBHOOK_SECRET set on the service (its notifications are signed)');
   let u: URL;
   try {
     u = new URL(v);

@@ -406,6 +406,32 @@ export class PgOutboundStore implements OutboundStore {
     });
   }
 
+  async completeRequests(now: number, limit: number): Promise<RequestState[]> {
+    return withTransaction(this.pool, async (c) => {
+      // SKIP LOCKED and the completed_at mark: each finished request is handed to one instance once.
+      const r = await c.query<RequestRow>(
+        `UPDATE outbound_requests u SET completed_at = $1
+         FROM (
+           SELECT r.stage, r.req_id FROM outbound_requests r
+           WHERE r.status_callback_url IS NOT NULL AND r.completed_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM outbound_contacts c WHERE c.stage = r.stage AND c.req_id = r.req_id
+               AND (c.status = 'scheduled' OR (c.awaiting IS NOT NULL AND c.awaiting_until > $1)))
+           ORDER BY r.created_at LIMIT $2
+           FOR UPDATE SKIP LOCKED
+         ) done
+         WHERE u.stage = done.stage AND u.req_id = done.req_id
+         RETURNING ${REQUEST_COLUMNS.split(', ').map((col) => `u.${col}`).join(', ')}`,
+        [now, limit],
+      );
+      const out: RequestState[] = [];
+      for (const row of r.rows) {
+        const contacts = await c.query<ContactRow>(CONTACTS_OF, [row.stage, row.req_id]);
+        out.push({ request: toRequest(row), contacts: contacts.rows.map(toContact) });
+      }
+      return out;
+    });
+  }
+
   async claimPolls(now: number, nextPollAt: number, limit: number): Promise<PollDue[]> {
     const r = await this.pool.query<PollDue>(
       `UPDATE outbound_contacts c SET poll_at = $2

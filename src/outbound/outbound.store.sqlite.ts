@@ -119,6 +119,8 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly outcomeTx;
   private readonly pollsTx;
   private readonly suppressTx;
+  private readonly toCompleteStmt;
+  private readonly completeRequestsTx;
 
   constructor(db: Db) {
     this.getClientStmt = db.prepare<[Stage, string], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? AND client_id = ?');
@@ -203,16 +205,18 @@ export class SqliteOutboundStore implements OutboundStore {
       `UPDATE outbound_contacts SET status = 'expired'
        WHERE status = 'scheduled' AND expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now)`,
     );
+    // Driven by the due index (only contacts waiting), one row per client.
     this.dueClientsStmt = db.prepare<{ now: number }, ClientRow & { stage: Stage; client_id: string; in_flight: number }>(
-      `SELECT d.stage, d.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
-         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+      `SELECT c.stage, c.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
+         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = c.stage AND f.client_id = c.client_id
             AND f.status = 'scheduled' AND f.lease_until > @now)
-         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
+         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = c.stage AND f.client_id = c.client_id
             AND f.awaiting IS NOT NULL AND f.awaiting_until > @now) AS in_flight
-       FROM (SELECT DISTINCT c.stage, c.client_id FROM outbound_contacts c
-             JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
-             WHERE ${due} AND r.paused_at IS NULL) d
-       LEFT JOIN outbound_clients cl ON cl.stage = d.stage AND cl.client_id = d.client_id`,
+       FROM outbound_contacts c INDEXED BY outbound_contacts_due
+       JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+       LEFT JOIN outbound_clients cl ON cl.stage = c.stage AND cl.client_id = c.client_id
+       WHERE ${due} AND r.paused_at IS NULL
+       GROUP BY c.stage, c.client_id`,
     );
     const owned = 'WHERE stage = @stage AND req_id = @reqID AND seq = @seq AND lease_owner = @owner AND attempts = @attempts';
     this.dispatchedStmt = db.prepare(
@@ -253,6 +257,17 @@ export class SqliteOutboundStore implements OutboundStore {
        WHERE c.awaiting = 'poll' AND c.poll_at <= @now AND c.call_id IS NOT NULL ORDER BY c.poll_at LIMIT @limit`,
     );
     this.pollLaterStmt = db.prepare('UPDATE outbound_contacts SET poll_at = ? WHERE rowid = ?');
+    // Open: a contact still to be dialled, or a call placed whose outcome is still awaited.
+    this.toCompleteStmt = db.prepare<{ now: number; limit: number }, RequestRow>(
+      `UPDATE outbound_requests SET completed_at = @now
+       WHERE rowid IN (
+         SELECT r.rowid FROM outbound_requests r INDEXED BY outbound_requests_to_complete
+         WHERE r.status_callback_url IS NOT NULL AND r.completed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM outbound_contacts c WHERE c.stage = r.stage AND c.req_id = r.req_id
+             AND (c.status = 'scheduled' OR (c.awaiting IS NOT NULL AND c.awaiting_until > @now)))
+         ORDER BY r.created_at LIMIT @limit)
+       RETURNING *`,
+    );
     this.suppressStmt = db.prepare(
       'INSERT INTO outbound_suppressions (stage, client_id, number, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
@@ -376,6 +391,9 @@ export class SqliteOutboundStore implements OutboundStore {
       for (const r of rows) this.pollLaterStmt.run(nextPollAt, r.rowid);
       return rows.map(({ rowid: _r, ...p }) => p);
     });
+    this.completeRequestsTx = db.transaction((now: number, limit: number): RequestState[] =>
+      this.toCompleteStmt.all({ now, limit }).map((row) => ({ request: toRequest(row), contacts: this.contactsStmt.all(row.stage, row.req_id).map(toContact) })),
+    );
     this.suppressTx = db.transaction((stage: Stage, clientID: string, numbers: string[], now: number): number => {
       let added = 0;
       for (const n of numbers) added += this.suppressStmt.run(stage, clientID, n, now).changes;
@@ -473,6 +491,10 @@ export class SqliteOutboundStore implements OutboundStore {
 
   async claimPolls(now: number, nextPollAt: number, limit: number): Promise<PollDue[]> {
     return this.pollsTx.immediate(now, nextPollAt, limit);
+  }
+
+  async completeRequests(now: number, limit: number): Promise<RequestState[]> {
+    return this.completeRequestsTx.immediate(now, limit);
   }
 }
 

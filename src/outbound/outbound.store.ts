@@ -251,6 +251,13 @@ export interface OutboundStore {
    */
   recordOutcome(stage: Stage, callbackKey: string, report: OutcomeReport): Promise<OutcomeResult>;
 
+  /**
+   * §9: requests with a statusCallbackUrl that have just finished (no contact waiting to be
+   * dialled, no call awaiting its outcome) are marked completed and returned with their contacts,
+   * each exactly once whichever instance asks.
+   */
+  completeRequests(now: number, limit: number): Promise<RequestState[]>;
+
   /** §9: Studio Executions due to be polled (poll_at passed), each put off to `nextPollAt` so one instance polls it. */
   claimPolls(now: number, nextPollAt: number, limit: number): Promise<PollDue[]>;
 }

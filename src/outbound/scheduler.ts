@@ -5,6 +5,7 @@ import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
 import type { ClaimedContact, ClientSettings, Completion, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
+import type { OutboundCallbacks } from './outboundCallbacks.js';
 import { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
@@ -19,6 +20,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Per-client callsPerSecond (a shared limiter store makes it hold across instances). */
   pacer?: CallPacer;
+  /** statusCallbackUrl notifications (docs/http.md §9), when EVENTS_WEBHOOK_SECRET is set. */
+  callbacks?: OutboundCallbacks;
 }
 
 /** Records an outcome read back by polling (a Studio Execution that ended). */
@@ -63,6 +66,7 @@ export class OutboundScheduler {
   private readonly polling = new Set<Promise<void>>();
   private readonly pacer: CallPacer;
   private readonly pacedProd: boolean;
+  private readonly callbacks: OutboundCallbacks | undefined;
   private readonly requests = new Map<string, Promise<OutboundRequest | undefined>>();
   private pending: Completion[] = [];
   private flushQueued = false;
@@ -83,6 +87,7 @@ export class OutboundScheduler {
     private readonly polled?: PolledOutcome,
   ) {
     this.pacer = opts.pacer ?? new CallPacer();
+    this.callbacks = opts.callbacks;
     this.pacedProd = deps.config.DIALER !== 'record';
     this.pollMs = opts.pollMs ?? 200;
     this.maxInFlight = opts.maxInFlight ?? 256;
@@ -114,6 +119,9 @@ export class OutboundScheduler {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // A tick in progress claims nothing more once it sees `running` false; wait for it first, so
+    // every dispatch it started is in `inFlight` and is waited for and recorded below.
+    while (this.ticking) await new Promise((r) => setImmediate(r));
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.stopWaitMs)));
@@ -124,7 +132,6 @@ export class OutboundScheduler {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     while (this.polling.size > 0) await Promise.allSettled([...this.polling]);
     await this.flush();
-    while (this.ticking) await new Promise((r) => setImmediate(r));
   }
 
   private async tick(): Promise<void> {
@@ -146,7 +153,7 @@ export class OutboundScheduler {
       const prodOpen = !this.window || this.window.isOpen(now);
       // Stages that place no calls: claim everything due, as fast as it drains.
       for (const stage of ['test', 'prod'] as const) {
-        if (capacity <= 0 || (stage === 'prod' && (this.pacedProd || !prodOpen))) continue;
+        if (!this.running || capacity <= 0 || (stage === 'prod' && (this.pacedProd || !prodOpen))) continue;
         const batch = await this.store.claim(this.owner, now, now + this.leaseMs, capacity, { stage });
         for (const c of batch) this.dispatch(c, now);
         if (batch.length === capacity) again = true;
@@ -156,7 +163,8 @@ export class OutboundScheduler {
         const waitMs = await this.claimPaced(now, capacity);
         if (waitMs !== undefined) nextMs = Math.min(nextMs, waitMs);
       }
-      if (this.polled) await this.startPolls(now);
+      if (this.polled && this.running) await this.startPolls(now);
+      if (this.callbacks) for (const done of await this.store.completeRequests(now, 20)) this.callbacks.completed(done);
     } catch (e) {
       this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound claim failed');
     } finally {
@@ -176,7 +184,7 @@ export class OutboundScheduler {
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
     let waitMs: number | undefined;
     for (const client of await this.store.dueClients(now, ['prod'])) {
-      if (capacity <= 0) break;
+      if (capacity <= 0 || !this.running) break;
       const free = Math.min(capacity, client.settings.maxConcurrent - client.inFlight);
       let tokens = 0;
       while (tokens < free) {
@@ -187,7 +195,7 @@ export class OutboundScheduler {
         }
         tokens += 1;
       }
-      if (tokens === 0) continue;
+      if (tokens === 0 || !this.running) continue;
       const batch = await this.store.claim(this.owner, now, now + this.leaseMs, tokens, { stage: 'prod', clientID: client.clientID });
       for (const c of batch) this.dispatch(c, now, client.settings);
       capacity -= batch.length;
@@ -303,6 +311,7 @@ export class OutboundScheduler {
     this.flushing = this.flushing.then(async () => {
       try {
         await this.store.complete(this.owner, done);
+        if (this.callbacks) await this.notifyEnded(done);
       } catch (e) {
         // Kept and written again on the next tick (the contacts stay leased to this scheduler, so
         // it never dials them twice); after a crash they are claimed again with the same keys.
@@ -311,6 +320,16 @@ export class OutboundScheduler {
       }
     });
     return this.flushing;
+  }
+
+  /** Contacts whose dial attempt was their end (no outcome to await): tell their statusCallbackUrl. */
+  private async notifyEnded(done: Completion[]): Promise<void> {
+    for (const d of done) {
+      const status = d.kind === 'failed' ? 'failed' : d.kind === 'recorded' ? 'recorded' : d.kind === 'dispatched' && !d.awaits ? 'dispatched' : undefined;
+      if (!status) continue;
+      const req = await this.request(d.contact.stage, d.contact.reqID);
+      if (req) this.callbacks!.contactEnded(d.contact.stage, req, { number: d.contact.number, status, outcome: null, durationSeconds: null });
+    }
   }
 
   private request(stage: Stage, reqID: string): Promise<OutboundRequest | undefined> {

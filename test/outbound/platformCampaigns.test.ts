@@ -6,6 +6,8 @@ import { createFeatures } from '../../src/features.js';
 import { createOutboundFeature } from '../../src/outbound/outbound.feature.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { freePort } from '../helpers/listen.js';
+import { signNotification } from '../../src/breaks/notify.signature.js';
+import { startReceiver } from '../breaks/receiver.js';
 import { startExotelDouble } from './doubles/exotel.js';
 import { startPlivoDouble } from './doubles/plivo.js';
 import { startTwilioDouble, type TwilioDouble } from './doubles/twilio.js';
@@ -289,3 +291,43 @@ describe('Exotel campaigns', () => {
     expect((await status(t, reqID)).contacts[0]).toMatchObject({ outcome: 'completed', durationSeconds: 9 });
   });
 });
+
+describe('statusCallbackUrl (docs/http.md §9)', () => {
+  const SECRET = 'events-secret-for-tests';
+
+  it('when a campaign with a statusCallbackUrl ends, then each contact outcome and then the completion are POSTed, signed like the change notifications, and a failed delivery is retried', async () => {
+    const receiver = await startReceiver([503]);
+    cleanups.push(receiver.close);
+    const { double, t } = await twilioSetUp({ EVENTS_WEBHOOK_SECRET: SECRET });
+    await client(t, { flows: [{ flowID: FLOW_ID, target: ANSWER_URL }], callsPerSecond: 50 });
+    const created = await webhook(t, createBody({ contactNumbers: numbers(2), statusCallbackUrl: receiver.url }));
+    const reqID = created.body.obdReqID as string;
+    await eventually(() => expect(double.calls).toHaveLength(2));
+    await double.finish(double.calls[0]!, 'completed', 12);
+    await double.finish(double.calls[1]!, 'failed', 0);
+    await eventually(() => expect(receiver.received.length).toBeGreaterThanOrEqual(4), 10_000);
+    const bodies = receiver.received.map((r) => JSON.parse(r.body));
+    // The first delivery was refused with 503 and sent again with the same event id.
+    expect(bodies[1].id).toBe(bodies[0].id);
+    const distinct = bodies.slice(1);
+    expect(distinct.map((b) => b.type)).toEqual(['outbound.contact', 'outbound.contact', 'outbound.completed']);
+    expect(distinct[0]).toMatchObject({ stage: 'prod', obdReqID: reqID, status: 'dispatched', outcome: 'completed', durationSeconds: 12 });
+    expect(distinct[1]).toMatchObject({ obdReqID: reqID, outcome: 'failed' });
+    expect(distinct[2]).toMatchObject({ obdReqID: reqID, status: 'done', contacts: [{ outcome: 'completed' }, { outcome: 'failed' }] });
+    for (const r of receiver.received) {
+      const ts = Number(r.headers['x-central-timestamp']);
+      expect(r.headers['x-central-signature']).toBe(`t=${ts},v1=${signNotification(SECRET, ts, r.body)}`);
+      expect(r.headers['x-central-event-id']).toBe(JSON.parse(r.body).id);
+    }
+  });
+
+  it('when EVENTS_WEBHOOK_SECRET is not set, then a statusCallbackUrl is refused and nothing is scheduled', async () => {
+    const { t } = await twilioSetUp();
+    await client(t, { flows: [{ flowID: FLOW_ID, target: ANSWER_URL }] });
+    const res = await webhook(t, createBody({ statusCallbackUrl: 'https://crm.example.com/hook' }));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'statusCallbackUrl' });
+    expect(await t.query('SELECT count(*) AS n FROM outbound_requests')).toEqual([{ n: 0 }]);
+  });
+});
+

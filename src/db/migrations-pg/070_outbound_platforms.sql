@@ -17,6 +17,10 @@ ALTER TABLE outbound_requests ADD COLUMN category TEXT COLLATE "C" NOT NULL DEFA
 ALTER TABLE outbound_requests ADD COLUMN status_callback_url TEXT COLLATE "C";
 ALTER TABLE outbound_requests ADD COLUMN expires_at BIGINT;
 ALTER TABLE outbound_requests ADD COLUMN paused_at BIGINT;
+-- When the request's completion was sent to its statusCallbackUrl (set once, by one instance).
+ALTER TABLE outbound_requests ADD COLUMN completed_at BIGINT;
+CREATE INDEX outbound_requests_to_complete ON outbound_requests (created_at)
+  WHERE status_callback_url IS NOT NULL AND completed_at IS NULL;
 
 ALTER TABLE outbound_contacts DROP CONSTRAINT outbound_contacts_status_check;
 ALTER TABLE outbound_contacts ADD CONSTRAINT outbound_contacts_status_check

@@ -21,6 +21,10 @@ ALTER TABLE outbound_requests ADD COLUMN category TEXT NOT NULL DEFAULT 'transac
 ALTER TABLE outbound_requests ADD COLUMN status_callback_url TEXT;
 ALTER TABLE outbound_requests ADD COLUMN expires_at INTEGER;
 ALTER TABLE outbound_requests ADD COLUMN paused_at INTEGER;
+-- When the request's completion was sent to its statusCallbackUrl (set once, by one instance).
+ALTER TABLE outbound_requests ADD COLUMN completed_at INTEGER;
+CREATE INDEX outbound_requests_to_complete ON outbound_requests (created_at)
+  WHERE status_callback_url IS NOT NULL AND completed_at IS NULL;
 
 -- Contacts gain statuses (recorded, suppressed, expired), so the table is rebuilt (SQLite cannot
 -- change a CHECK). New: the client (for per-client pacing), the keys, the call's outcome and
