@@ -300,5 +300,22 @@ export function outboundStoreContract(open: OpenStores): void {
       await store.complete('me', [{ kind: 'retry', contact: c!, error: 'plivo answered HTTP 429', dueAt: T0 + 2_000, uncounted: true }]);
       expect((await store.requestState('prod', 'req1'))!.contacts[0]).toMatchObject({ status: 'scheduled', attempts: 0, lastError: 'plivo answered HTTP 429' });
     });
+
+    it('when a request with a statusCallbackUrl finishes, then completeRequests hands it out once, with its contacts; one without a URL never', async () => {
+      await store.createRequest(request({ reqID: 'cb', numbers: ['+919800000000'], statusCallbackUrl: 'https://crm.example.com/h' }), undefined, ok('cb'));
+      await store.createRequest(request({ reqID: 'plain', numbers: ['+919800000001'] }), undefined, ok('plain'));
+      expect(await store.completeRequests(T0, 10)).toEqual([]);
+      const claimed = await store.claim('me', T0, T0 + 10_000, 10);
+      await store.complete('me', claimed.map((c) => ({ kind: 'dispatched' as const, contact: c, at: T0, awaits: 'callback' as const, awaitingUntil: T0 + 3_600_000 })));
+      expect(await store.completeRequests(T0 + 1, 10)).toEqual([]);
+      const cb = claimed.find((c) => c.reqID === 'cb')!;
+      await store.recordOutcome('prod', cb.callbackKey, { outcome: 'completed', durationSeconds: 4, at: T0 + 2 });
+      const [first, second] = await Promise.all([store.completeRequests(T0 + 3, 10), store.completeRequests(T0 + 3, 10)]);
+      const done = [...first!, ...second!];
+      expect(done).toHaveLength(1);
+      expect(done[0]!.request).toMatchObject({ reqID: 'cb', statusCallbackUrl: 'https://crm.example.com/h' });
+      expect(done[0]!.contacts).toEqual([{ number: '+919800000000', status: 'dispatched', attempts: 1, lastError: null, outcome: 'completed', durationSeconds: 4, awaitingUntil: null }]);
+      expect(await store.completeRequests(T0 + 4, 10)).toEqual([]);
+    });
   });
 }
