@@ -21,6 +21,12 @@ interface Slot {
   values: unknown[];
 }
 
+/** A value holding U+0000 is refused when it is read (so a method's failure fields still apply). */
+function readable(slot: Slot): Slot {
+  if (slot.name.includes('\u0000') || slot.values.some(hasNul)) throw invalid(slot.name, `${quote(slot.name)} must not contain NUL characters`);
+  return slot;
+}
+
 const PARAM_PREFIXES = ['$flow.key.', '$flow.syskey.', '$user.syskey.'];
 const USER_KEY_PREFIXES = ['$user.key.', 'key.'];
 
@@ -63,6 +69,7 @@ export class Params {
   raw(name: string): unknown {
     const slot = this.params.get(name.toLowerCase());
     if (!slot) return undefined;
+    readable(slot);
     if (slot.count > 1) throw invalid(name, `${name} was given more than once`);
     return slot.value;
   }
@@ -74,6 +81,7 @@ export class Params {
   list(name: string): unknown {
     const slot = this.params.get(name.toLowerCase());
     if (!slot) return undefined;
+    readable(slot);
     return slot.count > 1 ? slot.values : slot.value;
   }
 
@@ -131,11 +139,26 @@ export class Params {
   userKeys(): Map<string, unknown> {
     const out = new Map<string, unknown>();
     for (const [id, slot] of this.keys) {
+      readable(slot);
       if (slot.count > 1) throw invalid(slot.name, `${quote(slot.name)} was given more than once`);
       out.set(id, slot.value);
     }
     return out;
   }
+}
+
+/**
+ * Whether a parameter value holds U+0000 anywhere (also inside arrays and objects). Neither
+ * database keeps it as text (PostgreSQL refuses it), so it is a 400 here, the same on every
+ * engine (docs/http.md §7.4). JSON nesting is bounded (100 levels), so the walk is too.
+ */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (k.includes('\u0000') || hasNul(v)) return true;
+  }
+  return false;
 }
 
 function stripPrefix(name: string, prefixes: string[], lower: boolean): string | undefined {

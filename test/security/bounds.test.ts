@@ -110,6 +110,26 @@ describe('error messages are bounded (hole 9)', () => {
   });
 });
 
+describe('NUL characters (found by the fuzz test on PostgreSQL)', () => {
+  it('when a parameter holds U+0000, then 400 INVALID_PARAMETER naming it, with the method’s failure fields, and nothing changes', async () => {
+    t = buildTestApp();
+    await seed(t);
+    const before = await snapshot(t);
+    const dial = await supertest(t.http).post(HOOK).send({ ...createOutbound, clientID: 'ac\u0000me' });
+    expect(dial.status).toBe(400);
+    expect(dial.body).toMatchObject({ obdResponseCode: 400, obdReqID: null, error: { code: 'INVALID_PARAMETER', field: 'clientID' } });
+    const pause = await supertest(t.http).post(HOOK).send({ method: 'updatePauseStatusForCLI', cli: '9879964805', pause: true, reason: 'lu\u0000nch' });
+    expect(pause.body).toMatchObject({ cli_pause_update: false, error: { code: 'INVALID_PARAMETER', field: 'reason' } });
+    const prefs = await supertest(t.http).post(HOOK).send({ method: 'updateUserPreferences', contactNumber: '9879964805', accountID: 'a1', key: { city: 'Pu\u0000ne' } });
+    expect(prefs.status).toBe(400);
+    const agent = await supertest(t.http).put('/admin/prod/agents/9879964807').type('json').send('{"name":"A\\u0000B"}');
+    expect(agent.status).toBe(400);
+    const form = await supertest(t.http).post(HOOK).type('form').send('method=getPauseStatusForCLI&cli=98799%0064805');
+    expect(form.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'cli' });
+    expect(await snapshot(t)).toEqual(before);
+  });
+});
+
 describe('/mapping/preview cost (hole 7)', () => {
   it(`when a preview has more than ${MAX_MAPPING_ENTRIES} mapping entries, then 400 INVALID_PARAMETER naming mapping`, async () => {
     t = buildTestApp();

@@ -38,6 +38,8 @@ afterAll(async () => {
 
 const badPercent = fc.constantFrom('%', '%f', '%ff', '%E0%A4%A', '%c0%af', '%00', '%zz', '%%', '%2e%2e', '%ED%A0%80', '%F4%90%80%80');
 const huge = fc.constantFrom('a'.repeat(70_000), '9'.repeat(5_000), 'é'.repeat(3_000), `${'x'.repeat(2_100)}.example.com`);
+/** Control characters, NUL (which PostgreSQL text cannot hold), lone surrogates, bidi marks. */
+const oddChars = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('a\u0000b', '\u0000', '\ud800x', '\u202e9879964805', '\ufeff9879964805', '\r\n\t'));
 const jsNames = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf');
 const validish = fc.constantFrom(
   CLI,
@@ -69,6 +71,7 @@ const text = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
   { weight: 1, arbitrary: badPercent },
   { weight: 1, arbitrary: jsNames },
+  { weight: 1, arbitrary: oddChars },
   { weight: 1, arbitrary: huge },
 );
 /** Text for URLs: a head far over Node's 16 KB limit is refused before the app sees it (431). */
