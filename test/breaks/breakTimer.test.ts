@@ -113,16 +113,20 @@ describe('break timers', () => {
   });
 
   it('when another change commits while a sweep is acting on the break, then auto-resume leaves the new state alone', async () => {
-    // With the per-agent limit on, the sweep awaits it between reading the break and its transaction.
     build({ MAX_BREAK_MINUTES: '30', AUTO_RESUME: 'true', PAUSE_CHANGES_PER_MINUTE: '10' });
     await onBreak();
     t.clock.advance(31 * MIN);
-    const sweeping = timer.sweep();
-    // Another process commits a reason change in that gap (straight to the store, as another
-    // instance would).
-    const other = await t.stores.pause.applyPauseChange('test', CLI, () => ({ pause: true, reason: 'meeting' }), { at: t.clock.now(), source: 'webhook' });
-    expect(other.kind).toBe('applied');
-    expect(await sweeping).toBe(0);
+    // Another process commits a reason change right after the sweep has read the break (straight
+    // to the store, as another instance would), before the sweep's own transaction.
+    const read = t.stores.breaks.paused.bind(t.stores.breaks);
+    let other: Awaited<ReturnType<typeof t.stores.pause.applyPauseChange>> | undefined;
+    t.stores.breaks.paused = async () => {
+      const found = await read();
+      other = await t.stores.pause.applyPauseChange('test', CLI, () => ({ pause: true, reason: 'meeting' }), { at: t.clock.now(), source: 'webhook' });
+      return found;
+    };
+    expect(await timer.sweep()).toBe(0);
+    expect(other?.kind).toBe('applied');
     expect(await status()).toMatchObject({ pause: true, reason: 'meeting', since: '2026-01-15T10:31:00.000Z' });
     expect((await events()).filter((e) => e.source === 'auto')).toHaveLength(0);
   });

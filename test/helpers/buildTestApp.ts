@@ -42,6 +42,8 @@ export interface TestApp {
   query: TestStores['query'];
   /** Row counts of every table (see tableCounts). */
   counts: TestStores['counts'];
+  /** Every row of every table (see TestStores.snapshot). */
+  snapshot: TestStores['snapshot'];
   close(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export function buildTestApp(
   env: Record<string, string> = {},
   opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[] } = {},
 ): TestApp {
-  const { stores, db, dbPath, query, counts, dispose } = openTestStores();
+  const { stores, db, dbPath, query, counts, snapshot, dispose } = openTestStores();
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
   const logs: string[] = [];
   const sink = new Writable({
@@ -80,6 +82,7 @@ export function buildTestApp(
     dbPath,
     query,
     counts,
+    snapshot,
     async close() {
       await app.stop();
       await dispose();

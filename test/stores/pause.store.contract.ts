@@ -95,7 +95,9 @@ export function pauseStoreContract(open: OpenStores): void {
         Array.from({ length: 6 }, (_, i) => store.applyPauseChange('test', CLI, toggle, { at: T0 + 1 + i, source: 'webhook' })),
       );
       expect(results.every((r) => r.kind === 'applied' && r.changed)).toBe(true);
-      const events = await store.events({ stage: 'test', limit: 10 });
+      // In the order the changes took the agent (event ids), which on PostgreSQL need not be the
+      // order of their `at` times.
+      const events = (await store.events({ stage: 'test', limit: 10 })).sort((a, b) => a.id - b.id);
       expect(events).toHaveLength(6);
       for (let i = 1; i < events.length; i++) expect(events[i]!.prevPause).toBe(events[i - 1]!.pause);
       expect((await store.getAgent('test', CLI))!.pause).toBe(false);

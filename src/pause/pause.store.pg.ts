@@ -1,0 +1,202 @@
+import type { Stage } from '../http/routing.js';
+import { withTransaction, type PgClient, type PgPool } from '../db/pg.js';
+import type {
+  AgentProfile,
+  AgentRecord,
+  EventQuery,
+  PauseChange,
+  PauseChangeResult,
+  PauseEventRecord,
+  PauseSource,
+  PauseStore,
+  PauseTarget,
+} from './pause.store.js';
+
+interface AgentRow {
+  stage: Stage;
+  cli: string;
+  name: string | null;
+  account_id: string | null;
+  language: string | null;
+  pause: boolean;
+  reason: string | null;
+  since: number | null;
+}
+
+interface EventRow {
+  id: number;
+  stage: Stage;
+  at: number;
+  cli: string;
+  pause: boolean;
+  reason: string | null;
+  source: PauseSource;
+  call_id: string | null;
+  prev_pause: boolean;
+  prev_reason: string | null;
+  prev_since: number | null;
+}
+
+const AGENT_COLUMNS = 'stage, cli, name, account_id, language, pause, reason, since';
+const EVENT_COLUMNS = 'id, stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since';
+
+const toAgent = (r: AgentRow): AgentRecord => ({
+  stage: r.stage,
+  cli: r.cli,
+  name: r.name,
+  accountId: r.account_id,
+  language: r.language,
+  pause: r.pause,
+  reason: r.reason,
+  since: r.since,
+});
+
+export const toPauseEvent = (r: EventRow): PauseEventRecord => ({
+  id: r.id,
+  stage: r.stage,
+  at: r.at,
+  cli: r.cli,
+  pause: r.pause,
+  reason: r.reason,
+  source: r.source,
+  callId: r.call_id,
+  prevPause: r.prev_pause,
+  prevReason: r.prev_reason,
+  prevSince: r.prev_since,
+});
+
+/**
+ * Create or merge in one statement: a profile field left undefined keeps what is stored
+ * (`$n::boolean` says whether it was given); xmax = 0 tells an inserted row from an updated one.
+ */
+const UPSERT = `INSERT INTO agents (stage, cli, name, account_id, language, pause, reason, since, created_at, updated_at)
+  VALUES ($1, $2, $3, $5, $7, false, NULL, NULL, $9, $9)
+  ON CONFLICT (stage, cli) DO UPDATE SET
+    name = CASE WHEN $4::boolean THEN excluded.name ELSE agents.name END,
+    account_id = CASE WHEN $6::boolean THEN excluded.account_id ELSE agents.account_id END,
+    language = CASE WHEN $8::boolean THEN excluded.language ELSE agents.language END,
+    updated_at = excluded.updated_at
+  RETURNING ${AGENT_COLUMNS}, (xmax = 0) AS inserted`;
+
+function upsertArgs(stage: Stage, cli: string, p: AgentProfile, now: number): unknown[] {
+  return [stage, cli, p.name ?? null, p.name !== undefined, p.accountId ?? null, p.accountId !== undefined, p.language ?? null, p.language !== undefined, now];
+}
+
+/**
+ * The pause store on PostgreSQL (docs/http.md §11). A pause change takes the agent's row lock
+ * (`SELECT … FOR UPDATE`) before it reads anything else, so changes for one agent serialise
+ * across every instance: `decide`, `onlyIf` and `alsoKeep` see the state the previous change
+ * committed (READ COMMITTED gives each statement after the lock a fresh snapshot).
+ */
+export class PgPauseStore implements PauseStore {
+  constructor(private readonly pool: PgPool) {}
+
+  async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
+    const r = await this.pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2`, [stage, cli]);
+    return r.rows[0] && toAgent(r.rows[0]);
+  }
+
+  async listAgents(stage: Stage): Promise<AgentRecord[]> {
+    const r = await this.pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 ORDER BY cli`, [stage]);
+    return r.rows.map(toAgent);
+  }
+
+  async saveAgent(stage: Stage, cli: string, profile: AgentProfile, now: number) {
+    const r = await this.pool.query<AgentRow & { inserted: boolean }>(UPSERT, upsertArgs(stage, cli, profile, now));
+    const row = r.rows[0]!;
+    return { agent: toAgent(row), created: row.inserted };
+  }
+
+  async importAgents(stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) {
+    if (rows.length === 0) return { imported: 0, updated: 0 };
+    return withTransaction(this.pool, async (c) => {
+      let imported = 0;
+      let updated = 0;
+      for (const row of rows) {
+        const r = await c.query<{ inserted: boolean }>(UPSERT, upsertArgs(stage, row.cli, row.profile, now));
+        if (r.rows[0]!.inserted) imported++;
+        else updated++;
+      }
+      return { imported, updated };
+    });
+  }
+
+  async deleteAgent(stage: Stage, cli: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM agents WHERE stage = $1 AND cli = $2', [stage, cli]);
+    return r.rowCount === 1;
+  }
+
+  async applyPauseChange(
+    stage: Stage,
+    cli: string,
+    decide: (agent: AgentRecord) => PauseTarget | null,
+    change: PauseChange,
+  ): Promise<PauseChangeResult> {
+    return withTransaction(this.pool, (c) => this.change(c, stage, cli, decide, change));
+  }
+
+  private async change(
+    c: PgClient,
+    stage: Stage,
+    cli: string,
+    decide: (agent: AgentRecord) => PauseTarget | null,
+    change: PauseChange,
+  ): Promise<PauseChangeResult> {
+    // The row lock first: a concurrent change of this agent (or a retry of the same IVR step,
+    // which is the same agent) waits here until the other commits.
+    const locked = await c.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2 FOR UPDATE`, [stage, cli]);
+    const keep = change.alsoKeep;
+    if (keep) {
+      const stored = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [
+        keep.stage,
+        keep.callId,
+        keep.step,
+      ]);
+      if (stored.rows[0]) return { kind: 'replayed', reply: stored.rows[0].reply };
+    }
+    const row = locked.rows[0];
+    if (!row) return { kind: 'notFound' };
+    const cur = toAgent(row);
+    if (change.onlyIf && !change.onlyIf(cur)) return { kind: 'skipped', agent: cur };
+    const next = decide(cur);
+    let outcome: { agent: AgentRecord; changed: boolean; event: PauseEventRecord | null };
+    if (!next) {
+      outcome = { agent: cur, changed: false, event: null };
+    } else {
+      const at = change.at;
+      await c.query('UPDATE agents SET pause = $3, reason = $4, since = $5, updated_at = $5 WHERE stage = $1 AND cli = $2', [
+        stage,
+        cli,
+        next.pause,
+        next.reason,
+        at,
+      ]);
+      const ev = await c.query<EventRow>(
+        `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
+        [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since],
+      );
+      outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: toPauseEvent(ev.rows[0]!) };
+    }
+    if (!keep) return { kind: 'applied', ...outcome };
+    const reply = keep.reply(outcome);
+    await c.query('INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      keep.stage,
+      keep.callId,
+      keep.step,
+      reply,
+      change.at,
+    ]);
+    return { kind: 'applied', ...outcome, reply };
+  }
+
+  async events(q: EventQuery): Promise<PauseEventRecord[]> {
+    const r = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM pause_events
+        WHERE stage = $1 AND ($2::text IS NULL OR cli = $2) AND at >= $3 AND at < $4
+        ORDER BY at, id LIMIT $5`,
+      [q.stage, q.cli ?? null, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit],
+    );
+    return r.rows.map(toPauseEvent);
+  }
+}
