@@ -10,11 +10,11 @@ import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
 import { createServer } from './http/slowClients.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
-import { createPgStores, type PgStores } from './db/stores.pg.js';
+import { createPgStores } from './db/stores.pg.js';
 import { describePgUrl, migratePg, openPgPool, waitForPg } from './db/pg.js';
 import type { Stores } from './db/stores.js';
 import { withEnvFile } from './envFile.js';
-import { holdInstanceLock, InstanceLockedError, type InstanceLock } from './db/instanceLock.js';
+import { holdInstanceLock, InstanceLockedError } from './db/instanceLock.js';
 import { listeningFields, startupWarnings } from './observability/startupReport.js';
 
 /** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
@@ -47,20 +47,21 @@ if (config.TLS_CERT_FILE && config.TLS_KEY_FILE) {
 }
 
 const logger = createLogger(config.LOG_LEVEL, logDestination());
-let db: ReturnType<typeof openDatabase>;
-let instanceLock: InstanceLock;
-try {
-  // The features not yet on their store keep the SQLite file even with DATABASE_URL set.
-  db = openDatabase(config.DATABASE_PATH);
-  instanceLock = holdInstanceLock(config.DATABASE_PATH);
-  migrate(db);
-} catch (e) {
-  if (e instanceof InstanceLockedError) fail(e.message);
-  fail(`Cannot open database at DATABASE_PATH=${config.DATABASE_PATH}: ${(e as Error).message.split('\n')[0]}`);
+/** SQLite (the default): one file, one process (docs/http.md §8.4). */
+function openSqliteStores(path: string): { stores: Stores; release(): void } {
+  try {
+    const db = openDatabase(path);
+    const lock = holdInstanceLock(path);
+    migrate(db);
+    return { stores: createSqliteStores(db), release: () => lock.release() };
+  } catch (e) {
+    if (e instanceof InstanceLockedError) fail(e.message);
+    fail(`Cannot open database at DATABASE_PATH=${path}: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
-/** docs/http.md §11: wait for PostgreSQL, then migrate (the first instance does; the others wait). */
-async function openPgStores(url: string): Promise<PgStores> {
+/** PostgreSQL (docs/http.md §11): wait for it, then migrate (the first instance does; the others wait). */
+async function openPgStores(url: string): Promise<{ stores: Stores; release(): void }> {
   const pool = openPgPool(url);
   try {
     await waitForPg(pool);
@@ -68,10 +69,10 @@ async function openPgStores(url: string): Promise<PgStores> {
   } catch (e) {
     fail(`Cannot use the database at DATABASE_URL=${describePgUrl(url)}: ${(e as Error).message.split('\n')[0]}`);
   }
-  return createPgStores(pool);
+  return { stores: createPgStores(pool), release: () => undefined };
 }
-// Stores without a PostgreSQL implementation yet stay on the SQLite file.
-const stores: Stores = config.DATABASE_URL ? { ...createSqliteStores(db), ...(await openPgStores(config.DATABASE_URL)) } : createSqliteStores(db);
+
+const { stores, release: releaseDatabase } = config.DATABASE_URL ? await openPgStores(config.DATABASE_URL) : openSqliteStores(config.DATABASE_PATH);
 
 let app: ReturnType<typeof createApp>;
 try {
@@ -124,8 +125,7 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(sweep);
   await app.stop();
   await stores.close();
-  if (db.open) db.close();
-  instanceLock.release();
+  releaseDatabase();
   logger.info('stopped');
   logger.flush();
   process.exit(0);

@@ -4,12 +4,14 @@ import { createPgBreaksStore } from '../breaks/breaks.store.pg.js';
 import { PgIvrStepsStore } from '../ivr/ivr.steps.store.pg.js';
 import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
 import { PgPauseStore } from '../pause/pause.store.pg.js';
+import { PgShortUrlStore } from '../shorturl/shorturl.store.pg.js';
+import { PgUserPrefsStore } from '../userprefs/userprefs.store.pg.js';
 
 /**
  * The stores that have a PostgreSQL implementation so far; the others (Omit) stay on the SQLite
  * file beside it until their twin is written.
  */
-export type PgStores = Omit<Stores, 'userPrefs' | 'shortUrls' | 'notifications'>;
+export type PgStores = Omit<Stores, 'notifications'>;
 
 /** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
 export function createPgStores(pool: PgPool): PgStores {
@@ -19,6 +21,8 @@ export function createPgStores(pool: PgPool): PgStores {
     breaks: createPgBreaksStore(pool),
     ivrSteps: new PgIvrStepsStore(pool),
     outbound: new PgOutboundStore(pool),
+    userPrefs: new PgUserPrefsStore(pool),
+    shortUrls: new PgShortUrlStore(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

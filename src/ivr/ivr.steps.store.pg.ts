@@ -35,6 +35,15 @@ export class PgIvrStepsStore implements IvrStepsStore {
     return r.rows[0]!.first_seen;
   }
 
+  async noteSaid(stage: Stage, callId: string, text: string): Promise<void> {
+    await this.pool.query('UPDATE ivr_calls SET last_said = $1 WHERE stage = $2 AND call_id = $3', [text, stage, callId]);
+  }
+
+  async lastSaid(stage: Stage, callId: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ last_said: string | null }>('SELECT last_said FROM ivr_calls WHERE stage = $1 AND call_id = $2', [stage, callId]);
+    return r.rows[0]?.last_said ?? undefined;
+  }
+
   async prune(before: number): Promise<number> {
     return (await this.pool.query('DELETE FROM ivr_steps WHERE created_at < $1', [before])).rowCount ?? 0;
   }

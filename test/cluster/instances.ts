@@ -46,7 +46,7 @@ export async function createCluster(env: Record<string, string> = {}): Promise<C
     async start(name, extra = {}) {
       const inst = await startInstance(name, {
         DATABASE_URL: db.url,
-        // The features still on SQLite keep one file per instance (docs/http.md §8: one process per file).
+        // Never opened on PostgreSQL; a file of its own per instance all the same.
         DATABASE_PATH: join(dir, `${name}.db`),
         ...env,
         ...extra,

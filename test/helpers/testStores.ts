@@ -11,8 +11,8 @@ import { openPgTestStores, TEST_DATABASE_URL } from './pgTestDb.js';
  * contract suites in test/stores/):
  *   TEST_DATABASE_URL unset            → SQLite, a fresh migrated file per test app;
  *   TEST_DATABASE_URL=postgres://…     → PostgreSQL, a fresh migrated schema per test app
- *                                        (test/helpers/pgTestDb.ts); the features not yet on
- *                                        their store keep a SQLite file beside it (`db`).
+ *                                        (test/helpers/pgTestDb.ts); `db` is then an empty
+ *                                        SQLite file for the tests of SQLite itself.
  */
 
 export interface TestStores {
@@ -62,8 +62,7 @@ export function openTestStores(): TestStores {
       return (await pg.pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
     };
     return {
-      // Stores without a PostgreSQL implementation yet stay on the SQLite file beside it.
-      stores: { ...createSqliteStores(db), ...pg.stores },
+      stores: pg.stores,
       db,
       dbPath,
       query,
@@ -102,7 +101,10 @@ export function openTestStores(): TestStores {
     db,
     dbPath,
     async query<T>(sql: string, params: unknown[] = []) {
-      return db.prepare(sql).all(...params) as T[];
+      const stmt = db.prepare(sql);
+      if (stmt.reader) return stmt.all(...params) as T[];
+      stmt.run(...params);
+      return [];
     },
     async counts() {
       return sqliteCounts(db);

@@ -12,7 +12,7 @@ afterEach(() => t?.close());
 
 const create = (body: Record<string, unknown>) => request(t.http).post(CREATE).send({ custToken: TOKEN, ...body });
 const codeOf = (shortUrl: string) => shortUrl.slice(shortUrl.lastIndexOf('/') + 1);
-const links = () => t.db.prepare('SELECT code, long_url AS longUrl FROM short_urls').all() as { code: string; longUrl: string }[];
+const links = () => t.query<{ code: string; longUrl: string }>('SELECT code, long_url AS "longUrl" FROM short_urls ORDER BY created_at, code');
 
 describe('creating a short URL (3)', () => {
   it('when a valid token and URL are sent as JSON, then 200 with the base and an 8-character code', async () => {
@@ -20,14 +20,14 @@ describe('creating a short URL (3)', () => {
     const r = await create({ longUrl: 'https://example.com/offer?id=7' });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ shortUrl: expect.stringMatching(/^http:\/\/localhost:3000\/[A-Za-z0-9]{8}$/) });
-    expect(links()).toEqual([{ code: codeOf(r.body.shortUrl), longUrl: 'https://example.com/offer?id=7' }]);
+    expect(await links()).toEqual([{ code: codeOf(r.body.shortUrl), longUrl: 'https://example.com/offer?id=7' }]);
   });
 
   it('when the request is a form, then it works the same', async () => {
     t = buildTestApp();
     const r = await request(t.http).post(CREATE).type('form').send(`custToken=${TOKEN}&longUrl=${encodeURIComponent('https://example.com/a?b=c&d=e')}`);
     expect(r.status).toBe(200);
-    expect(links()[0]!.longUrl).toBe('https://example.com/a?b=c&d=e');
+    expect((await links())[0]!.longUrl).toBe('https://example.com/a?b=c&d=e');
   });
 
   it('when the request is XML, then the reply is XML with <shortUrl>', async () => {
@@ -40,7 +40,7 @@ describe('creating a short URL (3)', () => {
     expect(r.headers['content-type']).toMatch(/application\/xml/);
     const shortUrl = xml.parse(r.text).response.shortUrl as string;
     expect(shortUrl).toMatch(/^http:\/\/localhost:3000\/[A-Za-z0-9]{8}$/);
-    expect(links()[0]!.longUrl).toBe('https://example.com/x?a=1&b=2');
+    expect((await links())[0]!.longUrl).toBe('https://example.com/x?a=1&b=2');
   });
 
   it('when the same token shortens the same URL again, then it gets the same short URL and no new row', async () => {
@@ -50,7 +50,7 @@ describe('creating a short URL (3)', () => {
     expect(b.body.shortUrl).toBe(a.body.shortUrl);
     const other = await create({ longUrl: 'https://example.com/other' });
     expect(other.body.shortUrl).not.toBe(a.body.shortUrl);
-    expect(links()).toHaveLength(2);
+    expect(await links()).toHaveLength(2);
   });
 
   it('when 100 creations of one URL run concurrently, then all get one code and one row exists', async () => {
@@ -58,7 +58,7 @@ describe('creating a short URL (3)', () => {
     const replies = await Promise.all(Array.from({ length: 100 }, () => create({ longUrl: 'https://example.com/burst' })));
     expect(replies.map((r) => r.status)).toEqual(Array(100).fill(200));
     expect(new Set(replies.map((r) => r.body.shortUrl)).size).toBe(1);
-    expect(links()).toHaveLength(1);
+    expect(await links()).toHaveLength(1);
   });
 
   it('when two tokens shorten one URL, then each gets its own link under its own domain', async () => {
@@ -97,7 +97,7 @@ describe('tokens and limits (3, 1.4)', () => {
     const r = await request(t.http).post(CREATE).send({ longUrl: 'https://example.com/' });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ shortUrl: null, error: { code: 'MISSING_PARAMETER', message: expect.any(String), field: 'custToken' } });
-    expect(links()).toEqual([]);
+    expect(await links()).toEqual([]);
   });
 
   for (const bad of ['wrongtoken', 'abcd123', 'abcd12345', 'ABCD1234']) {
@@ -129,7 +129,7 @@ describe('tokens and limits (3, 1.4)', () => {
     expect(r.status).toBe(200);
     await request(t.http).get(`/UrlShortner/phonon/stats/${codeOf(r.body.shortUrl)}?custToken=Sup3rSecretTok`);
     expect(t.logs.join('')).not.toContain('Sup3rSecretTok');
-    const dump = JSON.stringify(t.db.prepare('SELECT * FROM short_urls').all());
+    const dump = JSON.stringify(await t.query('SELECT * FROM short_urls'));
     expect(dump).not.toContain('Sup3rSecretTok');
   });
 
@@ -216,14 +216,14 @@ describe('long URL safety (3)', () => {
     const longUrl = 'HTTPS://Example.COM:443/a/../b/%7Euser?q=1&q=2&empty=#Frag%20x';
     const r = await create({ longUrl });
     expect(r.status).toBe(200);
-    expect(links()[0]!.longUrl).toBe(longUrl);
+    expect((await links())[0]!.longUrl).toBe(longUrl);
   });
 
   it('when the URL has non-ASCII text, then it is stored in its ASCII form (punycode host, UTF-8 escapes)', async () => {
     t = buildTestApp();
     const r = await create({ longUrl: 'https://bücher.example/सूची?q=नमस्ते' });
     expect(r.status).toBe(200);
-    const stored = links()[0]!.longUrl;
+    const stored = (await links())[0]!.longUrl;
     expect(stored).toBe(new URL('https://bücher.example/सूची?q=नमस्ते').href);
     expect(stored).toMatch(/^https:\/\/xn--bcher-kva\.example\/%E0%A4/);
   });
@@ -260,7 +260,7 @@ describe('custom slugs (3)', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const winner = a.status === 200 ? 'https://example.com/first' : 'https://example.com/second';
-    expect(links()).toEqual([{ code: 'raceme', longUrl: winner }]);
+    expect(await links()).toEqual([{ code: 'raceme', longUrl: winner }]);
     const go = await request(t.http).get('/raceme');
     expect(go.headers.location).toBe(winner);
   });
@@ -295,7 +295,7 @@ describe('custom slugs (3)', () => {
       const r = await create({ longUrl: 'https://example.com/', customSlug });
       expect(r.status).toBe(400);
       expect(r.body).toMatchObject({ shortUrl: null, error: { code: 'INVALID_PARAMETER', field: 'customSlug' } });
-      expect(links()).toEqual([]);
+      expect(await links()).toEqual([]);
     });
   }
 
@@ -315,7 +315,7 @@ describe('expiresAt (3)', () => {
       expect(r.status, expiresAt).toBe(400);
       expect(r.body.error).toMatchObject({ code: 'INVALID_PARAMETER', field: 'expiresAt' });
     }
-    expect(links()).toEqual([]);
+    expect(await links()).toEqual([]);
   });
 
   for (const expiresAt of ['tomorrow', '2030-13-01T00:00:00Z', '2030-02-30T00:00:00Z', '2030-01-01T25:00:00Z', '2030-01-01T10:00:00', '1893456000000', '2030-01-01 10:00:00Z']) {

@@ -12,8 +12,8 @@ async function shorten(longUrl: string, extra: Record<string, string> = {}): Pro
   expect(r.status).toBe(200);
   return `/${(r.body.shortUrl as string).split('/').pop()}`;
 }
-const storedVisits = (path: string) =>
-  t.db.prepare('SELECT visits, last_visit_at AS lastVisitAt FROM short_urls WHERE code = ?').get(path.slice(1)) as { visits: number; lastVisitAt: number | null };
+const storedVisits = async (path: string) =>
+  (await t.query<{ visits: number; lastVisitAt: number | null }>('SELECT visits, last_visit_at AS "lastVisitAt" FROM short_urls WHERE code = ?', [path.slice(1)]))[0]!;
 
 /** Send `n` requests, `width` at a time. */
 async function burst(n: number, width: number, send: () => Promise<{ status: number }>): Promise<number[]> {
@@ -50,7 +50,7 @@ describe('redirects (3)', () => {
     expect(r.status).toBe(302);
     expect(r.headers.location).toBe('https://example.com/head');
     await t.app.stop();
-    expect(storedVisits(path).visits).toBe(0);
+    expect((await storedVisits(path)).visits).toBe(0);
   });
 
   it('when codes are unknown, then 404 with one identical body, the same as any unknown path', async () => {
@@ -113,7 +113,7 @@ describe('redirects (3)', () => {
     expect(gone.body).toMatchObject({ error: { code: 'GONE' } });
     expect((await request(t.http).head(path)).status).toBe(410);
     await t.app.stop();
-    expect(storedVisits(path).visits).toBe(2);
+    expect((await storedVisits(path)).visits).toBe(2);
   });
 
   it('when a link was cached before the clock passed its expiry, then the cache still answers 410', async () => {
@@ -143,11 +143,11 @@ describe('visit counting (3)', () => {
     expect(stats.body.lastVisitAt).toBe('2026-01-15T10:00:05.000Z');
 
     await t.app.stop();
-    expect(storedVisits(path)).toEqual({ visits: 1001, lastVisitAt: Date.parse('2026-01-15T10:00:05.000Z') });
-    expect(storedVisits(other).visits).toBe(7);
+    expect(await storedVisits(path)).toEqual({ visits: 1001, lastVisitAt: Date.parse('2026-01-15T10:00:05.000Z') });
+    expect((await storedVisits(other)).visits).toBe(7);
     // A second stop (the test harness stops again on close) must not count anything twice.
     await t.app.stop();
-    expect(storedVisits(path).visits).toBe(1001);
+    expect((await storedVisits(path)).visits).toBe(1001);
   });
 
   it('when the app is running, then counted visits reach the database on the flush timer', async () => {
@@ -155,8 +155,8 @@ describe('visit counting (3)', () => {
     const path = await shorten('https://example.com/timer');
     await burst(20, 20, () => request(t.http).get(path));
     const deadline = Date.now() + 5000;
-    while (storedVisits(path).visits < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(storedVisits(path).visits).toBe(20);
+    while ((await storedVisits(path)).visits < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await storedVisits(path)).visits).toBe(20);
     const stats = await request(t.http).get(`/UrlShortner/phonon/stats${path}?custToken=abcd1234`);
     expect(stats.body.visits).toBe(20);
   });

@@ -66,9 +66,10 @@ describe('stats (3)', () => {
   it('when a token is no longer in SHORTURL_TOKENS, then its stats are not served but its links still redirect', async () => {
     t = buildTestApp({ SHORTURL_TOKENS: 'abcd1234' });
     // A link made earlier by a token that has since been removed from the configuration.
-    t.db
-      .prepare("INSERT INTO short_urls (stage, code, token_hash, long_url, custom, created_at) VALUES ('prod', 'OldLink1', ?, 'https://example.com/old', 0, 0)")
-      .run(hashToken('brand5678'));
+    await t.query(
+      "INSERT INTO short_urls (stage, code, token_hash, long_url, custom, created_at) VALUES ('prod', 'OldLink1', ?, 'https://example.com/old', ?, 0)",
+      [hashToken('brand5678'), t.stores.engine === 'postgres' ? false : 0],
+    );
     expect((await stats('OldLink1', 'brand5678')).status).toBe(404);
     expect((await request(t.http).get('/OldLink1')).headers.location).toBe('https://example.com/old');
   });

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomCode } from '../../src/shorturl/code.js';
 import { LruCache } from '../../src/shorturl/lruCache.js';
 import { parseIsoInstant } from '../../src/shorturl/shorturl.rules.js';
-import { SqliteShortUrlStore } from '../../src/shorturl/shorturl.store.sqlite.js';
 import { ShortUrlService } from '../../src/shorturl/shorturl.service.js';
 import { VisitCounter } from '../../src/shorturl/visitCounter.js';
 import { hashToken, TokenBook } from '../../src/shorturl/tokens.js';
@@ -36,14 +35,14 @@ describe('random codes (3)', () => {
 describe('generated-code collisions (3)', () => {
   it('when a generated code is already taken, then another is drawn and the link is stored under it', async () => {
     t = buildTestApp();
-    const repo = new SqliteShortUrlStore(t.db);
+    const repo = t.stores.shortUrls;
     const queue = ['Taken123', 'Taken123', 'Fresh456'];
     const visits = new VisitCounter((b) => repo.addVisits(b), () => {});
     const service = new ShortUrlService(repo, visits, t.clock, createMetrics(), { newCode: () => queue.shift()! });
     const token = new TokenBook(new Map([['abcd1234', undefined]]), 'http://localhost:3000').find('abcd1234')!;
     expect(await service.create({ token, longUrl: 'https://example.com/1' })).toMatchObject({ code: 'Taken123', created: true });
     expect(await service.create({ token, longUrl: 'https://example.com/2' })).toMatchObject({ code: 'Fresh456', created: true });
-    const rows = t.db.prepare('SELECT code, long_url FROM short_urls ORDER BY code').raw().all();
+    const rows = (await t.query<{ code: string; long_url: string }>('SELECT code, long_url FROM short_urls ORDER BY code')).map((r) => [r.code, r.long_url]);
     expect(rows).toEqual([
       ['Fresh456', 'https://example.com/2'],
       ['Taken123', 'https://example.com/1'],
@@ -52,13 +51,13 @@ describe('generated-code collisions (3)', () => {
 
   it('when every drawn code is taken, then creation fails instead of overwriting a link', async () => {
     t = buildTestApp();
-    const repo = new SqliteShortUrlStore(t.db);
+    const repo = t.stores.shortUrls;
     const visits = new VisitCounter((b) => repo.addVisits(b), () => {});
     const service = new ShortUrlService(repo, visits, t.clock, createMetrics(), { newCode: () => 'Always11' });
     const token = new TokenBook(new Map([['abcd1234', undefined]]), 'http://x.example').find('abcd1234')!;
     await service.create({ token, longUrl: 'https://example.com/1' });
     await expect(service.create({ token, longUrl: 'https://example.com/2' })).rejects.toThrow('could not find a free short code');
-    expect(t.db.prepare('SELECT long_url FROM short_urls').pluck().all()).toEqual(['https://example.com/1']);
+    expect((await t.query<{ long_url: string }>('SELECT long_url FROM short_urls')).map((r) => r.long_url)).toEqual(['https://example.com/1']);
   });
 });
 

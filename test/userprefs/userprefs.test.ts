@@ -18,7 +18,7 @@ const update = (body: Record<string, unknown>, path = HOOK) =>
   request(t.http).post(path).send({ method: 'updateUserPreferences', ...USER, ...body });
 const get = (path = HOOK, user: Record<string, string> = USER) =>
   request(t.http).post(path).send({ method: 'getUserPreferences', ...user });
-const rows = () => t.db.prepare('SELECT stage, account_id, contact_number, name, value FROM user_preferences ORDER BY name').all();
+const rows = () => t.query('SELECT stage, account_id, contact_number, name, value FROM user_preferences ORDER BY name');
 
 describe('updateUserPreferences: spellings (2.5, 1.1)', () => {
   it('when keys come as a JSON key object, then they are stored and every key is returned', async () => {
@@ -89,7 +89,7 @@ describe('updateUserPreferences: merge and delete (2.5, 1.5)', () => {
     const r = await update({ 'key.city': null });
     expect(r.status).toBe(200);
     expect(r.body.key).toEqual({ lang: 'hi' });
-    expect(rows()).toHaveLength(1);
+    expect(await rows()).toHaveLength(1);
   });
 
   it('when an empty form field or an empty XML element is given, then an empty string is stored (not a delete)', async () => {
@@ -175,7 +175,7 @@ describe('updateUserPreferences: bad input changes nothing (2.5, 1.2, 1.5)', () 
       expect(r.status).toBe(400);
       expect(r.body).toMatchObject({ updated: false, error: { code, field } });
       expect(await tableCounts(t)).toEqual(before);
-      expect(rows()).toEqual([{ stage: 'test', account_id: 'acc-1', contact_number: '+919879964805', name: 'keep', value: 'me' }]);
+      expect(await rows()).toEqual([{ stage: 'test', account_id: 'acc-1', contact_number: '+919879964805', name: 'keep', value: 'me' }]);
     });
   }
 
@@ -183,7 +183,7 @@ describe('updateUserPreferences: bad input changes nothing (2.5, 1.2, 1.5)', () 
     const r = await request(t.http).post(HOOK).type('form').send('method=updateUserPreferences&contactNumber=9879964805&accountID=acc-1&key[city]=Pune');
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'MISSING_PARAMETER', field: 'key' });
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it('when a form repeats a key field, then 400 INVALID_PARAMETER', async () => {
@@ -218,7 +218,7 @@ describe('updateUserPreferences: at most 200 keys a user (2.5)', () => {
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ updated: false, error: { code: 'INVALID_PARAMETER', field: 'key' } });
     expect(r.body.error.message).toMatch(/200/);
-    expect(rows()).toHaveLength(199);
+    expect(await rows()).toHaveLength(199);
     expect((await get()).body.key.k0).toBe('0');
   });
 
@@ -234,7 +234,7 @@ describe('updateUserPreferences: at most 200 keys a user (2.5)', () => {
   it('when 201 keys are sent at once, then 400 and nothing is stored', async () => {
     const r = await update({ key: many(201) });
     expect(r.status).toBe(400);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 });
 
