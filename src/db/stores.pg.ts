@@ -1,6 +1,7 @@
 import type { PgPool } from './pg.js';
 import type { Stores } from './stores.js';
 import { createPgBreaksStore } from '../breaks/breaks.store.pg.js';
+import { PgNotificationStore } from '../breaks/notifications.store.pg.js';
 import { PgIvrStepsStore } from '../ivr/ivr.steps.store.pg.js';
 import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
 import { PgPauseStore } from '../pause/pause.store.pg.js';
@@ -11,7 +12,7 @@ import { PgUserPrefsStore } from '../userprefs/userprefs.store.pg.js';
  * The stores that have a PostgreSQL implementation so far; the others (Omit) stay on the SQLite
  * file beside it until their twin is written.
  */
-export type PgStores = Omit<Stores, 'notifications'>;
+export type PgStores = Stores;
 
 /** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
 export function createPgStores(pool: PgPool): PgStores {
@@ -23,6 +24,7 @@ export function createPgStores(pool: PgPool): PgStores {
     outbound: new PgOutboundStore(pool),
     userPrefs: new PgUserPrefsStore(pool),
     shortUrls: new PgShortUrlStore(pool),
+    notifications: new PgNotificationStore(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -176,7 +176,9 @@ export class PgPauseStore implements PauseStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
         [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since],
       );
-      outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: toPauseEvent(ev.rows[0]!) };
+      const event = toPauseEvent(ev.rows[0]!);
+      if (change.notify) await c.query('INSERT INTO event_outbox (event_id, name) VALUES ($1, $2)', [event.id, cur.name]);
+      outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
     }
     if (!keep) return { kind: 'applied', ...outcome };
     const reply = keep.reply(outcome);

@@ -53,9 +53,9 @@ export interface TestApp {
  */
 export function buildTestApp(
   env: Record<string, string> = {},
-  opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[] } = {},
+  opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[]; engine?: 'sqlite' } = {},
 ): TestApp {
-  const { stores, db, dbPath, query, counts, snapshot, dispose } = openTestStores();
+  const { stores, db, dbPath, query, counts, snapshot, dispose } = openTestStores({ engine: opts.engine });
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
   const logs: string[] = [];
   const sink = new Writable({

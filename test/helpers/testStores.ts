@@ -50,12 +50,13 @@ function sqliteCounts(db: Db): Record<string, number> {
   return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number]));
 }
 
-export function openTestStores(): TestStores {
+/** `engine: 'sqlite'` for the tests of SQLite itself (query plans), whatever TEST_DATABASE_URL says. */
+export function openTestStores(opts: { engine?: 'sqlite' } = {}): TestStores {
   const dir = mkdtempSync(join(tmpdir(), 'cw-test-'));
   const dbPath = join(dir, 'test.db');
   const db = openDatabase(dbPath);
   migrate(db);
-  if (TEST_DATABASE_URL) {
+  if (TEST_DATABASE_URL && opts.engine !== 'sqlite') {
     const pg = openPgTestStores(TEST_DATABASE_URL);
     const query = async <T,>(sql: string, params: unknown[] = []): Promise<T[]> => {
       let n = 0;

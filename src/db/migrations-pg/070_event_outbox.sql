@@ -1,4 +1,6 @@
--- PostgreSQL twin of migrations/070_event_outbox.sql: change notifications waiting to be sent.
+-- PostgreSQL twin of migrations/070_event_outbox.sql: change notifications waiting to go to
+-- EVENTS_WEBHOOK_URL, one row per pause event, written in the change's own transaction, claimed
+-- with FOR UPDATE SKIP LOCKED under a lease so each event is sent by one instance at a time.
 CREATE TABLE event_outbox (
   event_id     BIGINT PRIMARY KEY REFERENCES pause_events (id),
   name         TEXT COLLATE "C",
