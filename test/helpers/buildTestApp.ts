@@ -42,8 +42,6 @@ export interface TestApp {
   query: TestStores['query'];
   /** Row counts of every table (see tableCounts). */
   counts: TestStores['counts'];
-  /** Every row of every table (see TestStores.snapshot). */
-  snapshot: TestStores['snapshot'];
   close(): Promise<void>;
 }
 
@@ -55,7 +53,7 @@ export function buildTestApp(
   env: Record<string, string> = {},
   opts: { start?: boolean; clock?: FakeClock; features?: (deps: AppDeps) => Feature[]; engine?: 'sqlite' } = {},
 ): TestApp {
-  const { stores, db, dbPath, query, counts, snapshot, dispose } = openTestStores({ engine: opts.engine });
+  const { stores, db, dbPath, query, counts, dispose } = openTestStores({ engine: opts.engine });
   const config = configFrom({ RATE_LIMIT_PER_IP: '0', DATABASE_PATH: dbPath, ...env });
   const logs: string[] = [];
   const sink = new Writable({
@@ -82,7 +80,6 @@ export function buildTestApp(
     dbPath,
     query,
     counts,
-    snapshot,
     async close() {
       await app.stop();
       await dispose();

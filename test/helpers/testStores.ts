@@ -28,18 +28,8 @@ export interface TestStores {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Row count of every table of both databases while some features still live on SQLite. */
   counts(): Promise<Record<string, number>>;
-  /** Every row of every table of both databases, as sorted JSON text per table ("nothing changed"). */
-  snapshot(): Promise<Record<string, string[]>>;
   /** Close the stores and remove what was created for this test. */
   dispose(): Promise<void>;
-}
-
-function sqliteSnapshot(db: Db): Record<string, string[]> {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")
-    .pluck()
-    .all() as string[];
-  return Object.fromEntries(tables.map((name) => [name, db.prepare(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort()]));
 }
 
 function sqliteCounts(db: Db): Record<string, number> {
@@ -78,17 +68,6 @@ export function openTestStores(opts: { engine?: 'sqlite' } = {}): TestStores {
         }
         return out;
       },
-      async snapshot() {
-        const out = sqliteSnapshot(db);
-        const tables = await query<{ t: string }>(
-          "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'",
-        );
-        for (const { t } of tables) {
-          const rows = (await query(`SELECT * FROM "${t}"`)).map((r) => JSON.stringify(r));
-          out[t] = [...(out[t] ?? []), ...rows].sort();
-        }
-        return out;
-      },
       async dispose() {
         await pg.dispose();
         db.close();
@@ -109,9 +88,6 @@ export function openTestStores(opts: { engine?: 'sqlite' } = {}): TestStores {
     },
     async counts() {
       return sqliteCounts(db);
-    },
-    async snapshot() {
-      return sqliteSnapshot(db);
     },
     async dispose() {
       await stores.close();

@@ -87,7 +87,7 @@ describe('creating a short URL (3)', () => {
     const r = await create({ longUrl: 'https://example.com/' });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('FORBIDDEN_IP');
-    expect(links()).toEqual([]);
+    expect(await links()).toEqual([]);
   });
 });
 
