@@ -163,7 +163,9 @@ export class PgPauseStore implements PauseStore {
     if (!next) {
       outcome = { agent: cur, changed: false, event: null };
     } else {
-      const at = change.at;
+      // `at` was read before this change waited for the lock: a change never predates the state
+      // it ends, so an agent's events stay in lock order by (at, id) and no break runs backwards.
+      const at = Math.max(change.at, cur.since ?? 0);
       await c.query('UPDATE agents SET pause = $3, reason = $4, since = $5, updated_at = $5 WHERE stage = $1 AND cli = $2', [
         stage,
         cli,
