@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,6 +9,7 @@ import { createMetrics } from './observability/metrics.js';
 import { systemClock } from './clock.js';
 import { createApp } from './app.js';
 import { EventBus } from './events/bus.js';
+import { listenForPeers } from './events/pgBus.js';
 import { createServer } from './http/slowClients.js';
 import { createSqliteStores } from './db/stores.sqlite.js';
 import { createPgStores } from './db/stores.pg.js';
@@ -61,7 +63,7 @@ function openSqliteStores(path: string): { stores: Stores; release(): void } {
 }
 
 /** PostgreSQL (docs/http.md §11): wait for it, then migrate (the first instance does; the others wait). */
-async function openPgStores(url: string): Promise<{ stores: Stores; release(): void }> {
+async function openPgStores(url: string, bus: EventBus): Promise<{ stores: Stores; release(): void }> {
   const pool = openPgPool(url);
   try {
     await waitForPg(pool);
@@ -69,14 +71,26 @@ async function openPgStores(url: string): Promise<{ stores: Stores; release(): v
   } catch (e) {
     fail(`Cannot use the database at DATABASE_URL=${describePgUrl(url)}: ${(e as Error).message.split('\n')[0]}`);
   }
-  return { stores: createPgStores(pool), release: () => undefined };
+  // Changes made through other instances reach this one's bus (docs/http.md §11).
+  const origin = randomUUID();
+  const stores = createPgStores(pool, origin);
+  const peers = listenForPeers({ url, bus, pause: stores.pause, origin, logger });
+  await peers.ready;
+  const closePool = stores.close;
+  // The listener first, so that no notification reads through a closed pool.
+  stores.close = async () => {
+    await peers.stop();
+    await closePool();
+  };
+  return { stores, release: () => undefined };
 }
 
-const { stores, release: releaseDatabase } = config.DATABASE_URL ? await openPgStores(config.DATABASE_URL) : openSqliteStores(config.DATABASE_PATH);
+const bus = new EventBus();
+const { stores, release: releaseDatabase } = config.DATABASE_URL ? await openPgStores(config.DATABASE_URL, bus) : openSqliteStores(config.DATABASE_PATH);
 
 let app: ReturnType<typeof createApp>;
 try {
-  app = createApp({ stores, config, logger, clock: systemClock, metrics: createMetrics(), bus: new EventBus() });
+  app = createApp({ stores, config, logger, clock: systemClock, metrics: createMetrics(), bus });
 } catch (e) {
   fail(`Start-up failed: ${(e as Error).message.split('\n')[0]}`);
 }

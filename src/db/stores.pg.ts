@@ -12,13 +12,14 @@ import { PgUserPrefsStore } from '../userprefs/userprefs.store.pg.js';
  * The stores that have a PostgreSQL implementation so far; the others (Omit) stay on the SQLite
  * file beside it until their twin is written.
  */
-export type PgStores = Stores;
+export type PgStores = Stores & { pause: PgPauseStore };
 
 /** All stores on one PostgreSQL database (pool from `pg.ts`, migrated by `migratePg`). docs/http.md §11 */
-export function createPgStores(pool: PgPool): PgStores {
+export function createPgStores(pool: PgPool, origin?: string): PgStores {
   return {
     engine: 'postgres',
-    pause: new PgPauseStore(pool),
+    // `origin`: this instance's id on the event bus (src/events/pgBus.ts).
+    pause: new PgPauseStore(pool, origin),
     breaks: createPgBreaksStore(pool),
     ivrSteps: new PgIvrStepsStore(pool),
     outbound: new PgOutboundStore(pool),

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Stage } from '../http/routing.js';
+import { BUS_CHANNEL, type BusNotice } from '../events/pgBus.js';
 import { withTransaction, type PgClient, type PgPool } from '../db/pg.js';
 import type {
   AgentProfile,
@@ -89,7 +91,30 @@ function upsertArgs(stage: Stage, cli: string, p: AgentProfile, now: number): un
  * committed (READ COMMITTED gives each statement after the lock a fresh snapshot).
  */
 export class PgPauseStore implements PauseStore {
-  constructor(private readonly pool: PgPool) {}
+  /** `origin`: this instance's id, carried by each bus notification so it skips its own (src/events/pgBus.ts). */
+  constructor(
+    private readonly pool: PgPool,
+    private readonly origin: string = randomUUID(),
+  ) {}
+
+  /**
+   * Tell the other instances (docs/http.md §11): NOTIFY inside the change's own transaction, so
+   * PostgreSQL delivers it exactly when the change commits and never for a rolled-back one.
+   */
+  private async notifyPeers(c: PgClient, msg: BusNotice): Promise<void> {
+    await c.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, JSON.stringify({ ...msg, o: this.origin })]);
+  }
+
+  /** One pause event with the agent's current name, for a pause change notified by another instance. */
+  async changeEvent(id: number): Promise<{ event: PauseEventRecord; name: string | null } | undefined> {
+    const r = await this.pool.query<EventRow & { name: string | null }>(
+      `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, a.name
+         FROM pause_events e LEFT JOIN agents a ON a.stage = e.stage AND a.cli = e.cli WHERE e.id = $1`,
+      [id],
+    );
+    const row = r.rows[0];
+    return row && { event: toPauseEvent(row), name: row.name };
+  }
 
   async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
     const r = await this.pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2`, [stage, cli]);
@@ -102,9 +127,12 @@ export class PgPauseStore implements PauseStore {
   }
 
   async saveAgent(stage: Stage, cli: string, profile: AgentProfile, now: number) {
-    const r = await this.pool.query<AgentRow & { inserted: boolean }>(UPSERT, upsertArgs(stage, cli, profile, now));
-    const row = r.rows[0]!;
-    return { agent: toAgent(row), created: row.inserted };
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query<AgentRow & { inserted: boolean }>(UPSERT, upsertArgs(stage, cli, profile, now));
+      const row = r.rows[0]!;
+      await this.notifyPeers(c, { k: 'agent', stage, cli, change: 'saved' });
+      return { agent: toAgent(row), created: row.inserted };
+    });
   }
 
   async importAgents(stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) {
@@ -117,13 +145,18 @@ export class PgPauseStore implements PauseStore {
         if (r.rows[0]!.inserted) imported++;
         else updated++;
       }
+      await this.notifyPeers(c, { k: 'agent', stage, cli: null, change: 'imported' });
       return { imported, updated };
     });
   }
 
   async deleteAgent(stage: Stage, cli: string): Promise<boolean> {
-    const r = await this.pool.query('DELETE FROM agents WHERE stage = $1 AND cli = $2', [stage, cli]);
-    return r.rowCount === 1;
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query('DELETE FROM agents WHERE stage = $1 AND cli = $2', [stage, cli]);
+      if (r.rowCount !== 1) return false;
+      await this.notifyPeers(c, { k: 'agent', stage, cli, change: 'deleted' });
+      return true;
+    });
   }
 
   async applyPauseChange(
@@ -180,6 +213,7 @@ export class PgPauseStore implements PauseStore {
       );
       const event = toPauseEvent(ev.rows[0]!);
       if (change.notify) await c.query('INSERT INTO event_outbox (event_id, name) VALUES ($1, $2)', [event.id, cur.name]);
+      await this.notifyPeers(c, { k: 'pause', id: event.id });
       outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
     }
     if (!keep) return { kind: 'applied', ...outcome };
