@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   const perIp = perIpRateLimit(config);
   app.use(GUARDED_PREFIXES, perIp);
   // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
-  const sessions = createSessions(config, deps.clock);
+  const sessions = createSessions(config, deps.clock, stores.sessions);
   const login = express.Router({ caseSensitive: true });
   loginRoutes(login, config, sessions);
   app.use(login);

@@ -60,14 +60,16 @@ export function loginRoutes(router: Router, config: Config, sessions: Sessions):
   });
 
   route(router, '/admin/logout', {
-    post: (req: Request, res: Response) => {
+    post: handle(async (req: Request, res: Response) => {
       res.locals.route = '/admin/logout';
+      // Ends the session on every instance, not only in this browser.
+      await sessions.revoke(req);
       res.setHeader('Set-Cookie', cookie(req, '', 0));
       res.setHeader('Cache-Control', 'no-store');
       // A browser's form goes back to the login page; an API caller gets 204.
       if (req.accepts(['application/json', 'text/html']) === 'text/html' && /text\/html/i.test(req.headers.accept ?? '')) {
         res.status(303).location('/admin/login').end();
       } else res.status(204).end();
-    },
+    }),
   });
 }

@@ -1,5 +1,6 @@
 import type { PgPool } from './pg.js';
 import type { Stores } from './stores.js';
+import { PgSessionStore } from '../admin/session.store.pg.js';
 import { createPgBreaksStore } from '../breaks/breaks.store.pg.js';
 import { PgNotificationStore } from '../breaks/notifications.store.pg.js';
 import { PgIvrStepsStore } from '../ivr/ivr.steps.store.pg.js';
@@ -25,6 +26,7 @@ export function createPgStores(pool: PgPool, origin?: string): PgStores {
     outbound: new PgOutboundStore(pool),
     userPrefs: new PgUserPrefsStore(pool),
     shortUrls: new PgShortUrlStore(pool),
+    sessions: new PgSessionStore(pool),
     notifications: new PgNotificationStore(pool),
     async ping() {
       await pool.query('SELECT 1');

@@ -1,5 +1,6 @@
 import type { Db } from './open.js';
 import type { Stores } from './stores.js';
+import { SqliteSessionStore } from '../admin/session.store.sqlite.js';
 import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
 import { SqliteNotificationStore } from '../breaks/notifications.store.sqlite.js';
 import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
@@ -20,6 +21,7 @@ export function createSqliteStores(db: Db): Stores {
     outbound: new SqliteOutboundStore(db),
     userPrefs: new SqliteUserPrefsStore(db),
     shortUrls: new SqliteShortUrlStore(db),
+    sessions: new SqliteSessionStore(db),
     async ping() {
       ping.get();
     },

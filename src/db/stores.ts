@@ -1,3 +1,4 @@
+import type { SessionStore } from '../admin/session.store.js';
 import type { BreaksStore } from '../breaks/breaks.store.js';
 import type { NotificationStore } from '../breaks/notifications.store.js';
 import type { IvrStepsStore } from '../ivr/ivr.steps.store.js';
@@ -22,6 +23,8 @@ export interface Stores {
   outbound: OutboundStore;
   userPrefs: UserPrefsStore;
   shortUrls: ShortUrlStore;
+  /** Supervisor sessions ended by logout (docs/http.md §8.2). */
+  sessions: SessionStore;
   /** One round trip to the database, for /healthz. */
   ping(): Promise<void>;
   /** Release the database (connections, file handle); the stores are unusable afterwards. */

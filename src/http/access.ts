@@ -5,7 +5,7 @@ import { AppError } from './errors.js';
 import { createLimiter, rejection } from './limits.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
-import type { Sessions } from '../admin/session.js';
+import type { Role, Sessions } from '../admin/session.js';
 
 /**
  * Who is calling (docs/http.md §1.4, §6, §7.2). `clientOf()` is the one decision every guard
@@ -183,13 +183,17 @@ export function adminGuard(config: Config, sessions: Sessions) {
         new AppError('UNAUTHORIZED', 'without ADMIN_TOKEN the admin API serves only callers on this host that do not come through a proxy; set ADMIN_TOKEN'),
       );
     }
+    const decide = (role: Role | undefined): void => {
+      if (role === 'admin') return next();
+      if (role === 'board') {
+        if (READ_METHODS.has(req.method)) return next();
+        return next(new AppError('FORBIDDEN', 'this login is read-only (BOARD_TOKEN); changes need ADMIN_TOKEN'));
+      }
+      next(new AppError('UNAUTHORIZED', 'a valid Authorization: Bearer token is required', undefined, {}, { 'WWW-Authenticate': 'Bearer' }));
+    };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    const role = m ? sessions.roleOfToken(m[1]!) : sessions.roleOf(req);
-    if (role === 'admin') return next();
-    if (role === 'board') {
-      if (READ_METHODS.has(req.method)) return next();
-      return next(new AppError('FORBIDDEN', 'this login is read-only (BOARD_TOKEN); changes need ADMIN_TOKEN'));
-    }
-    next(new AppError('UNAUTHORIZED', 'a valid Authorization: Bearer token is required', undefined, {}, { 'WWW-Authenticate': 'Bearer' }));
+    if (m) return decide(sessions.roleOfToken(m[1]!));
+    // A cookie ended by logout counts as no cookie (docs/http.md §8.2).
+    sessions.roleOf(req).then(decide, next);
   };
 }

@@ -96,11 +96,13 @@ describe('sign-in (8)', () => {
     t = withTokens();
     const good = sessionCookie(await login(ADMIN)).split(';')[0]!;
     const value = good.slice(SESSION_COOKIE.length + 1);
-    const [role, exp, sig] = value.split('.');
+    const [role, id, exp, sig] = value.split('.');
     const tries = [
-      `board.${exp}.${sig}`,
-      `${role}.${Number(exp) + 60}.${sig}`,
-      `${role}.${exp}.${'A'.repeat(43)}`,
+      `board.${id}.${exp}.${sig}`,
+      `${role}.${id}.${Number(exp) + 60}.${sig}`,
+      `${role}.${'B'.repeat(22)}.${exp}.${sig}`,
+      `${role}.${id}.${exp}.${'A'.repeat(43)}`,
+      `${role}.${exp}.${sig}`,
       'admin',
       '',
     ];
@@ -109,7 +111,7 @@ describe('sign-in (8)', () => {
     t.clock.advance(12 * 60 * 60 * 1000 + 1000);
     expect((await request(t.http).get('/admin/test/agents').set('Cookie', good)).status).toBe(401);
     // A cookie signed with another ADMIN_TOKEN (a rotated token) is refused.
-    const other = createSessions({ ...t.config, ADMIN_TOKEN: 'another-admin-token-42' }, t.clock).issue('admin').value;
+    const other = createSessions({ ...t.config, ADMIN_TOKEN: 'another-admin-token-42' }, t.clock, t.stores.sessions).issue('admin').value;
     expect((await request(t.http).get('/admin/test/agents').set('Cookie', `${SESSION_COOKIE}=${other}`)).status).toBe(401);
   });
 
@@ -120,6 +122,28 @@ describe('sign-in (8)', () => {
     expect(r.headers.location).toBe('/admin/login');
     expect(sessionCookie(r)).toMatch(/^cw_session=; Path=\/admin; Max-Age=0; HttpOnly; SameSite=Strict/);
     expect((await request(t.http).post('/admin/logout')).status).toBe(204);
+  });
+
+  it('when a session signs out, then its old cookie is refused like no cookie (401, the login page for a browser), and a fresh login still works', async () => {
+    t = withTokens();
+    const kept = sessionCookie(await login(ADMIN)).split(';')[0]!;
+    const other = sessionCookie(await login(ADMIN)).split(';')[0]!;
+    expect((await request(t.http).get('/admin/prod/agents').set('Cookie', kept)).status).toBe(200);
+    expect((await request(t.http).post('/admin/logout').set('Cookie', kept)).status).toBe(204);
+    // The copy of the cookie kept from before sign-out no longer works.
+    const api = await request(t.http).get('/admin/prod/agents').set('Cookie', kept);
+    expect(api.status).toBe(401);
+    expect(api.body.error).toMatchObject({ code: 'UNAUTHORIZED' });
+    const page = await request(t.http).get('/admin/prod/board').set('Cookie', kept).set('Accept', BROWSER);
+    expect(page.status).toBe(401);
+    expect(page.text).toContain('action="/admin/login"');
+    // Signing out again with it is harmless; another session of the same token is untouched.
+    expect((await request(t.http).post('/admin/logout').set('Cookie', kept)).status).toBe(204);
+    expect((await request(t.http).get('/admin/prod/agents').set('Cookie', other)).status).toBe(200);
+    // The record lives in the database, which every instance reads.
+    expect(await t.query('SELECT expires_at FROM revoked_sessions')).toHaveLength(1);
+    const fresh = sessionCookie(await login(ADMIN)).split(';')[0]!;
+    expect((await request(t.http).get('/admin/prod/agents').set('Cookie', fresh)).status).toBe(200);
   });
 
   it('when the login form is posted from another site, then 403 and no cookie', async () => {

@@ -3,6 +3,7 @@ import { openStores } from './engines.js';
 import { TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
 import { outboundStoreContract } from './outbound.store.contract.js';
 import { pauseStoreContract } from './pause.store.contract.js';
+import { sessionStoreContract } from './session.store.contract.js';
 import { shortUrlStoreContract } from './shorturl.store.contract.js';
 import { userPrefsStoreContract } from './userprefs.store.contract.js';
 
@@ -12,4 +13,5 @@ describe(`stores on ${TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`, () => {
   pauseStoreContract(openStores);
   userPrefsStoreContract(openStores);
   shortUrlStoreContract(openStores);
+  sessionStoreContract(openStores);
 });
