@@ -34,8 +34,8 @@ export function statusBody(obdReqID: string, method = 'getOutboundStatus', overr
   return { method, clientID: CLIENT_ID, securityID: SECURITY_ID, obdReqID, ...overrides };
 }
 
-/** Poll until `check` passes (real time), failing after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000, everyMs = 25): Promise<T> {
+/** Poll until `check` passes (real time), failing after `timeoutMs` (generous: only a failing test waits that long, and a loaded CI machine is slow). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 25): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
