@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   // One layer per guard for all its prefixes: every request is matched once, not once per prefix.
   app.use(GUARDED_PREFIXES, allowlist(config));
   app.use(httpsOnly(config));
-  const perIp = perIpRateLimit(config);
+  const perIp = perIpRateLimit(config, deps.stores.limiters);
   app.use(GUARDED_PREFIXES, perIp);
   // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
   const sessions = createSessions(config, deps.clock, stores.sessions);

@@ -9,6 +9,8 @@ import { systemClock } from '../../src/clock.js';
 import { RecordingDialer } from '../../src/outbound/dialer.js';
 import { SqliteOutboundStore } from '../../src/outbound/outbound.store.sqlite.js';
 import { OutboundScheduler } from '../../src/outbound/scheduler.js';
+import { CallPacer } from '../../src/outbound/pacing.js';
+import { memoryLimiters } from '../../src/http/limits.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
 /** Issue 4: createOutbound with 100 numbers per request, and the scheduler draining 100,000 contacts. */
@@ -77,6 +79,7 @@ export const outboundMeasurements: Measurement[] = [
         const recording = new RecordingDialer(logger);
         const scheduler = new OutboundScheduler({ clock: systemClock, config, logger, metrics }, store, { prod: recording, test: recording }, undefined, {
           maxInFlight: 1000,
+          pacer: new CallPacer(memoryLimiters),
         });
         const remaining = db.prepare("SELECT count(*) FROM outbound_contacts WHERE status = 'scheduled'").pluck();
         // Every contact falls due the moment the drain starts, so lag = time from start to dispatch.

@@ -1,6 +1,7 @@
 import type { PgPool } from './pg.js';
 import type { Stores } from './stores.js';
 import { PgSessionStore } from '../admin/session.store.pg.js';
+import { pgLimiters } from '../http/limits.js';
 import { createPgBreaksStore } from '../breaks/breaks.store.pg.js';
 import { PgNotificationStore } from '../breaks/notifications.store.pg.js';
 import { PgIvrStepsStore } from '../ivr/ivr.steps.store.pg.js';
@@ -28,6 +29,7 @@ export function createPgStores(pool: PgPool, origin?: string): PgStores {
     shortUrls: new PgShortUrlStore(pool),
     sessions: new PgSessionStore(pool),
     notifications: new PgNotificationStore(pool),
+    limiters: pgLimiters(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -1,6 +1,7 @@
 import type { Db } from './open.js';
 import type { Stores } from './stores.js';
 import { SqliteSessionStore } from '../admin/session.store.sqlite.js';
+import { memoryLimiters } from '../http/limits.js';
 import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
 import { SqliteNotificationStore } from '../breaks/notifications.store.sqlite.js';
 import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
@@ -14,6 +15,8 @@ export function createSqliteStores(db: Db): Stores {
   const ping = db.prepare('SELECT 1');
   return {
     engine: 'sqlite',
+    // One process per SQLite file (docs/http.md §11), so its limits live in that process's memory.
+    limiters: memoryLimiters,
     pause: new SqlitePauseStore(db),
     breaks: createSqliteBreaksStore(db),
     ivrSteps: new SqliteIvrStepsStore(db),

@@ -6,6 +6,7 @@ import type { OutboundStore } from '../outbound/outbound.store.js';
 import type { PauseStore } from '../pause/pause.store.js';
 import type { ShortUrlStore } from '../shorturl/shorturl.store.js';
 import type { UserPrefsStore } from '../userprefs/userprefs.store.js';
+import type { Limiters } from '../http/limits.js';
 
 /**
  * Every feature's storage, behind one interface per feature (`src/<feature>/<feature>.store.ts`).
@@ -25,6 +26,8 @@ export interface Stores {
   shortUrls: ShortUrlStore;
   /** Supervisor sessions ended by logout (docs/http.md §8.2). */
   sessions: SessionStore;
+  /** Makes every rate limiter (src/http/limits.ts): memory on SQLite, the shared `rate_limits` table on PostgreSQL (docs/http.md §11). */
+  limiters: Limiters;
   /** One round trip to the database, for /healthz. */
   ping(): Promise<void>;
   /** Release the database (connections, file handle); the stores are unusable afterwards. */

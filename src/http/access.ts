@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { AppError } from './errors.js';
-import { createLimiter, rejection } from './limits.js';
+import { rejection, type Limiters } from './limits.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Role, Sessions } from '../admin/session.js';
@@ -150,9 +150,9 @@ export function httpsOnly(config: Config) {
 }
 
 /** Per-IP limit over guarded routes; runs before the body is read. */
-export function perIpRateLimit(config: Config) {
+export function perIpRateLimit(config: Config, limiters: Limiters) {
   if (config.RATE_LIMIT_PER_IP === 0) return (_req: Request, _res: Response, next: NextFunction) => next();
-  const limiter = createLimiter({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 });
+  const limiter = limiters({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 });
   return (req: Request, _res: Response, next: NextFunction): void => {
     limiter.consume(clientOf(req).limitKey).then(
       () => next(),

@@ -8,6 +8,7 @@ import { outboundMethods } from './outbound.methods.js';
 import { OutboundService } from './outbound.service.js';
 import { OutboundCallbacks } from './outboundCallbacks.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
+import { CallPacer } from './pacing.js';
 import { statusRoutes } from './status.routes.js';
 import { suppressionRoutes } from './suppression.routes.js';
 
@@ -32,7 +33,7 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
   const callbacks = config.EVENTS_WEBHOOK_SECRET
     ? new OutboundCallbacks({ secret: config.EVENTS_WEBHOOK_SECRET, clock, logger, metrics: deps.metrics })
     : undefined;
-  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, callbacks, ...opts }, async (stage, key, outcome) => {
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, callbacks, pacer: new CallPacer(deps.stores.limiters), ...opts }, async (stage, key, outcome) => {
     await service.recordOutcome(stage, key, outcome, null);
   });
   const service = new OutboundService(deps, store, window, () => scheduler.wake(), callbacks);

@@ -6,7 +6,7 @@ import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
 import type { ClaimedContact, ClientSettings, Completion, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
 import type { OutboundCallbacks } from './outboundCallbacks.js';
-import { CallPacer } from './pacing.js';
+import type { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
   /** How often to look for due contacts when idle (real time; due-ness is the injected clock's). */
@@ -18,7 +18,7 @@ export interface SchedulerOptions {
   /** How long stop() waits for dialers to answer before it interrupts them (shutdown must end within 10 s). */
   stopWaitMs?: number;
   random?: () => number;
-  /** Per-client callsPerSecond (a shared limiter store makes it hold across instances). */
+  /** Per-client callsPerSecond, made from `Stores.limiters` (shared across instances on PostgreSQL, docs/http.md §11). */
   pacer?: CallPacer;
   /** statusCallbackUrl notifications (docs/http.md §9), when EVENTS_WEBHOOK_SECRET is set. */
   callbacks?: OutboundCallbacks;
@@ -83,10 +83,10 @@ export class OutboundScheduler {
     private readonly store: OutboundStore,
     private readonly dialers: Record<Stage, Dialer>,
     private readonly window: CallingWindow | undefined,
-    opts: SchedulerOptions = {},
+    opts: SchedulerOptions & { pacer: CallPacer },
     private readonly polled?: PolledOutcome,
   ) {
-    this.pacer = opts.pacer ?? new CallPacer();
+    this.pacer = opts.pacer;
     this.callbacks = opts.callbacks;
     this.pacedProd = deps.config.DIALER !== 'record';
     this.pollMs = opts.pollMs ?? 200;

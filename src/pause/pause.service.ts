@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.js';
 import { iso } from '../clock.js';
 import { AppError, invalid } from '../http/errors.js';
-import { createLimiter, rejection } from '../http/limits.js';
+import { rejection } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
 import type { AgentChangeEvent, PauseChangeEvent } from '../events/bus.js';
 import type {
@@ -124,7 +124,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   const notify = Boolean(config.EVENTS_WEBHOOK_URL && config.EVENTS_WEBHOOK_SECRET);
   const limiter =
     config.PAUSE_CHANGES_PER_MINUTE > 0
-      ? createLimiter({ name: 'pauseChanges', points: config.PAUSE_CHANGES_PER_MINUTE, durationSeconds: 60 })
+      ? deps.stores.limiters({ name: 'pauseChanges', points: config.PAUSE_CHANGES_PER_MINUTE, durationSeconds: 60 })
       : undefined;
 
   async function requireAgent(stage: Stage, cli: string): Promise<AgentRecord> {

@@ -28,7 +28,7 @@ export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions =
 
   return {
     name: 'shorturl',
-    routes: (router) => shortUrlRoutes(router, { service, tokens, ownHosts, config, clock }),
+    routes: (router) => shortUrlRoutes(router, { service, tokens, ownHosts, config, clock, limiters: deps.stores.limiters }),
     start() {
       timer ??= setInterval(() => void visits.flush(), FLUSH_INTERVAL_MS);
       timer.unref();

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { Config } from '../config.js';
 import { clientOf } from '../http/access.js';
-import { createLimiter, rejection } from '../http/limits.js';
+import { rejection, type Limiters } from '../http/limits.js';
 import { readBody } from '../http/body.js';
 import { AppError } from '../http/errors.js';
 import { Params } from '../http/params.js';
@@ -24,6 +24,8 @@ export interface ShortUrlRouteDeps {
   ownHosts: ReadonlySet<string>;
   config: Config;
   clock: Clock;
+  /** The service's limiter factory (src/http/limits.ts). */
+  limiters: Limiters;
 }
 
 /** Blank optional fields (`customSlug=` in a form, `<expiresAt/>`) mean "not given". */
@@ -36,13 +38,13 @@ const codeParam = (req: Request): string => (typeof req.params.code === 'string'
 
 /** Routes of docs/http.md §3. The redirect catches single-segment paths, so it is mounted last. */
 export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
-  const { service, tokens, ownHosts, config, clock } = deps;
+  const { service, tokens, ownHosts, config, clock, limiters } = deps;
   const perMinute = config.SHORTURL_CREATES_PER_MINUTE;
-  const limiter = perMinute > 0 ? createLimiter({ name: 'shortUrlCreates', points: perMinute, durationSeconds: 60 }) : undefined;
+  const limiter = perMinute > 0 ? limiters({ name: 'shortUrlCreates', points: perMinute, durationSeconds: 60 }) : undefined;
   // docs/http.md §7.4: token guessing and code guessing are throttled per client address.
-  const badTokens = createLimiter({ name: 'shortUrlBadTokens', points: BAD_TOKENS_PER_MINUTE, durationSeconds: 60 });
+  const badTokens = limiters({ name: 'shortUrlBadTokens', points: BAD_TOKENS_PER_MINUTE, durationSeconds: 60 });
   const missesPerMinute = config.SHORTURL_MISSES_PER_MINUTE;
-  const misses = missesPerMinute > 0 ? createLimiter({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
+  const misses = missesPerMinute > 0 ? limiters({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
   const TOO_MANY_BAD_TOKENS = 'too many wrong custTokens from this address, try again later';
 
   /**

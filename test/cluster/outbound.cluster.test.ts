@@ -36,7 +36,9 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: outbound exactly once (P
     cleanups.push(cluster.close);
 
     const [a, b] = await Promise.all([cluster.start('a'), cluster.start('b')]);
-    const put = await call(a!, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID] });
+    // callsPerSecond is one limit for the whole cluster (docs/http.md §11): high enough that each
+    // instance has calls in flight when one is killed.
+    const put = await call(a!, 'PUT', `/admin/prod/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID], callsPerSecond: 50 });
     expect(put.status).toBe(201);
 
     const reqIDs: string[] = [];
