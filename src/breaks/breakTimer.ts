@@ -5,12 +5,14 @@ import type { BreaksService } from './breaks.service.js';
 import { isOverLimit } from './report.js';
 
 /**
- * Break timers. A sweep finds agents on break past their limit; each such break is logged once,
- * and with AUTO_RESUME=true the agent is made available again through the pause service with
- * source "auto". Exactly once, also across restarts and against a racing change: the change runs
- * only if, inside its transaction, the agent is still on the very break that was found (same
- * `since` and reason: the store's `onlyIf`); otherwise it is abandoned. State lives in the database, so a restart's
- * first sweep resumes breaks that ran out while the service was down.
+ * Break timers (docs/http.md §11). A sweep finds agents on break past their limit. With
+ * AUTO_RESUME=true the agent is made available again through the pause service with source
+ * "auto", and only the sweep whose change committed logs "break over its limit" (once per
+ * cluster); without AUTO_RESUME (or while the resume is refused) each instance logs such a break
+ * once. Exactly once, also across restarts and against a racing change: the change runs only if,
+ * inside its transaction, the agent is still on the very break that was found (same `since` and
+ * reason: the store's `onlyIf`); otherwise it is abandoned. State lives in the database, so a
+ * restart's first sweep resumes breaks that ran out while the service was down.
  */
 
 export const SWEEP_EVERY_MS = 1_000;
@@ -30,19 +32,31 @@ export function createBreakTimer(deps: AppDeps, breaks: BreaksService, pause: Pa
       if (!isOverLimit(a.since, a.reason, now, breaks.limitFor)) continue;
       const key = `${a.stage}:${a.cli}:${a.since}`;
       current.add(key);
-      if (!announced.has(key)) {
+      const over = { stage: a.stage, cli: a.cli, reason: a.reason, limitMinutes: breaks.limitFor(a.reason) };
+      // Without AUTO_RESUME the break stays over its limit: each instance logs it once.
+      const announce = () => {
+        if (announced.has(key)) return;
         announced.add(key);
-        logger.warn({ stage: a.stage, cli: a.cli, reason: a.reason, limitMinutes: breaks.limitFor(a.reason) }, 'break over its limit');
+        logger.warn(over, 'break over its limit');
+      };
+      if (!config.AUTO_RESUME) {
+        announce();
+        continue;
       }
-      if (!config.AUTO_RESUME) continue;
       try {
         const result = await pause.changePauseWith(
           { stage: a.stage, cli: a.cli, pause: false, source: 'auto' },
           { onlyIf: (cur) => cur.pause && cur.since === a.since && cur.reason === a.reason },
         );
-        if (result.kind === 'applied' && result.changed) resumed++;
+        // Only the sweep whose resume committed logs it, so a cluster logs each break once.
+        if (result.kind === 'applied' && result.changed) {
+          resumed++;
+          announced.add(key);
+          logger.warn({ ...over, autoResumed: true }, 'break over its limit');
+        }
       } catch (e) {
         // Deleted meanwhile, or the per-agent limit: the next sweep looks again.
+        announce();
         if (!(e instanceof AppError)) logger.error({ errType: (e as Error)?.name, cli: a.cli }, 'auto-resume failed');
       }
     }

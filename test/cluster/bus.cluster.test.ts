@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
-import { createCluster, call, type Instance } from './instances.js';
+import { createCluster, call } from './instances.js';
+import { openStream as open, waitFor } from './stream.js';
 
 /**
  * docs/http.md §11: a board's event stream open on one instance sees changes made through any
@@ -17,44 +18,10 @@ afterEach(async () => {
 const CLI = '+919879964806';
 const DEADLINE_MS = 3_000;
 
-/** The SSE stream of one instance, its frames collected as { event, data }. */
-async function openStream(inst: Instance) {
-  const abort = new AbortController();
-  const res = await fetch(`${inst.url}/admin/test/events/stream`, { signal: abort.signal });
-  expect(res.status).toBe(200);
-  const frames: { event: string; data: any }[] = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  const pump = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) frames.push({ event, data: JSON.parse(data) });
-      }
-    }
-  })().catch(() => undefined);
-  cleanups.push(async () => {
-    abort.abort();
-    await pump;
-  });
-  return frames;
-}
-
-async function waitFor<T>(find: () => T | undefined, ms: number): Promise<T | undefined> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const found = find();
-    if (found !== undefined || Date.now() > until) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+async function openStream(inst: Parameters<typeof open>[0]) {
+  const s = await open(inst);
+  cleanups.push(s.close);
+  return s.frames;
 }
 
 describe.skipIf(!TEST_DATABASE_URL)('several instances: the board stream (PostgreSQL only)', () => {
