@@ -9,63 +9,12 @@ import type {
   PauseChange,
   PauseChangeResult,
   PauseEventRecord,
-  PauseSource,
   PauseStore,
   PauseTarget,
 } from './pause.store.js';
+import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 
-interface AgentRow {
-  stage: Stage;
-  cli: string;
-  name: string | null;
-  account_id: string | null;
-  language: string | null;
-  pause: boolean;
-  reason: string | null;
-  since: number | null;
-}
-
-interface EventRow {
-  id: number;
-  stage: Stage;
-  at: number;
-  cli: string;
-  pause: boolean;
-  reason: string | null;
-  source: PauseSource;
-  call_id: string | null;
-  prev_pause: boolean;
-  prev_reason: string | null;
-  prev_since: number | null;
-}
-
-const AGENT_COLUMNS = 'stage, cli, name, account_id, language, pause, reason, since';
-const EVENT_COLUMNS = 'id, stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since';
-
-const toAgent = (r: AgentRow): AgentRecord => ({
-  stage: r.stage,
-  cli: r.cli,
-  name: r.name,
-  accountId: r.account_id,
-  language: r.language,
-  pause: r.pause,
-  reason: r.reason,
-  since: r.since,
-});
-
-export const toPauseEvent = (r: EventRow): PauseEventRecord => ({
-  id: r.id,
-  stage: r.stage,
-  at: r.at,
-  cli: r.cli,
-  pause: r.pause,
-  reason: r.reason,
-  source: r.source,
-  callId: r.call_id,
-  prevPause: r.prev_pause,
-  prevReason: r.prev_reason,
-  prevSince: r.prev_since,
-});
+const EVENT_COLUMNS = pauseEventColumns();
 
 /**
  * Create or merge in one statement: a profile field left undefined keeps what is stored
@@ -107,8 +56,8 @@ export class PgPauseStore implements PauseStore {
 
   /** One pause event with the agent's current name, for a pause change notified by another instance. */
   async changeEvent(id: number): Promise<{ event: PauseEventRecord; name: string | null } | undefined> {
-    const r = await this.pool.query<EventRow & { name: string | null }>(
-      `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, a.name
+    const r = await this.pool.query<PauseEventRow & { name: string | null }>(
+      `SELECT ${pauseEventColumns('e')}, a.name
          FROM pause_events e LEFT JOIN agents a ON a.stage = e.stage AND a.cli = e.cli WHERE e.id = $1`,
       [id],
     );
@@ -206,7 +155,7 @@ export class PgPauseStore implements PauseStore {
         next.reason,
         at,
       ]);
-      const ev = await c.query<EventRow>(
+      const ev = await c.query<PauseEventRow>(
         `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
         [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since],
@@ -229,7 +178,7 @@ export class PgPauseStore implements PauseStore {
   }
 
   async events(q: EventQuery): Promise<PauseEventRecord[]> {
-    const r = await this.pool.query<EventRow>(
+    const r = await this.pool.query<PauseEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM pause_events
         WHERE stage = $1 AND ($2::text IS NULL OR cli = $2) AND at >= $3 AND at < $4
         ORDER BY at, id LIMIT $5`,

@@ -7,63 +7,12 @@ import type {
   PauseChange,
   PauseChangeResult,
   PauseEventRecord,
-  PauseSource,
   PauseStore,
   PauseTarget,
 } from './pause.store.js';
+import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 
-interface AgentRow {
-  stage: Stage;
-  cli: string;
-  name: string | null;
-  account_id: string | null;
-  language: string | null;
-  pause: number;
-  reason: string | null;
-  since: number | null;
-}
-
-interface EventRow {
-  id: number;
-  stage: Stage;
-  at: number;
-  cli: string;
-  pause: number;
-  reason: string | null;
-  source: PauseSource;
-  call_id: string | null;
-  prev_pause: number;
-  prev_reason: string | null;
-  prev_since: number | null;
-}
-
-const AGENT_COLUMNS = 'stage, cli, name, account_id, language, pause, reason, since';
-const EVENT_COLUMNS = 'id, stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since';
-
-const toAgent = (r: AgentRow): AgentRecord => ({
-  stage: r.stage,
-  cli: r.cli,
-  name: r.name,
-  accountId: r.account_id,
-  language: r.language,
-  pause: r.pause === 1,
-  reason: r.reason,
-  since: r.since,
-});
-
-const toEvent = (r: EventRow): PauseEventRecord => ({
-  id: r.id,
-  stage: r.stage,
-  at: r.at,
-  cli: r.cli,
-  pause: r.pause === 1,
-  reason: r.reason,
-  source: r.source,
-  callId: r.call_id,
-  prevPause: r.prev_pause === 1,
-  prevReason: r.prev_reason,
-  prevSince: r.prev_since,
-});
+const EVENT_COLUMNS = pauseEventColumns();
 
 /**
  * The pause store on SQLite (tables of migration 010). better-sqlite3 is synchronous: each method
@@ -106,10 +55,10 @@ export class SqlitePauseStore implements PauseStore {
       `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
        VALUES (@stage, @at, @cli, @pause, @reason, @source, @callId, @prevPause, @prevReason, @prevSince)`,
     );
-    this.eventsAllStmt = db.prepare<{ stage: Stage; from: number; to: number; limit: number }, EventRow>(
+    this.eventsAllStmt = db.prepare<{ stage: Stage; from: number; to: number; limit: number }, PauseEventRow>(
       `SELECT ${EVENT_COLUMNS} FROM pause_events WHERE stage = @stage AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
     );
-    this.eventsByCliStmt = db.prepare<{ stage: Stage; cli: string; from: number; to: number; limit: number }, EventRow>(
+    this.eventsByCliStmt = db.prepare<{ stage: Stage; cli: string; from: number; to: number; limit: number }, PauseEventRow>(
       // Without the hint SQLite's planner picks pause_events_stage_at and reads every agent's events in the window.
       `SELECT ${EVENT_COLUMNS} FROM pause_events INDEXED BY pause_events_stage_cli_at
         WHERE stage = @stage AND cli = @cli AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
@@ -238,6 +187,6 @@ export class SqlitePauseStore implements PauseStore {
   async events(q: EventQuery): Promise<PauseEventRecord[]> {
     const args = { stage: q.stage, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, limit: q.limit };
     const rows = q.cli ? this.eventsByCliStmt.all({ ...args, cli: q.cli }) : this.eventsAllStmt.all(args);
-    return rows.map(toEvent);
+    return rows.map(toPauseEvent);
   }
 }
