@@ -32,11 +32,19 @@ export interface Child {
 /**
  * Start `node --import tsx <file>` in its own process group and wait until `readyPath` answers
  * 200. The child is node itself (no npx or tsx wrapper process), so /proc/<pid>/stat is its CPU.
+ * `cwd` is the checkout it runs from (this one unless told: `--against` runs an older revision's).
  */
-export async function startChild(label: string, file: string, env: NodeJS.ProcessEnv, readyPath: string, nodeFlags: string[] = []): Promise<Child> {
+export async function startChild(
+  label: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  readyPath: string,
+  nodeFlags: string[] = [],
+  cwd: string = ROOT,
+): Promise<Child> {
   const port = await freePort();
   const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file], {
-    cwd: ROOT,
+    cwd,
     env: { ...env, PORT: String(port), HOST },
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],

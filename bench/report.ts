@@ -255,3 +255,151 @@ export function parseProcessMemory(metricsText: string): { rssBytes: number; hea
   if (!rss || !heap) return undefined;
   return { rssBytes: Number(rss[1]), heapUsedBytes: Number(heap[1]) };
 }
+
+/** One engine's rows (the same scenarios measured on that engine). */
+export interface EngineRows {
+  /** How the engine is named in the table's head, e.g. 'SQLite', 'PostgreSQL'. */
+  engine: string;
+  rows: Row[];
+}
+
+/**
+ * The engines side by side, one line per scenario measured on any of them: per engine the
+ * service's requests/s and CPU µs per request (medians over the rounds), its p99 at the fixed
+ * rate (with that rate), and errors / unexpected statuses (one column, engines in order); a scenario an engine did not measure,
+ * or whose row that engine did not judge (its `note`), shows '-' there and the note at the end.
+ */
+export function formatEnginesTable(engines: EngineRows[]): string {
+  const names: string[] = [];
+  for (const e of engines) for (const r of e.rows) if (!names.includes(r.scenario)) names.push(r.scenario);
+  const head = [
+    'scenario',
+    ...engines.map((e) => `${e.engine} req/s`),
+    ...engines.map((e) => `${e.engine} µs/req`),
+    ...engines.map((e) => `${e.engine} p99 ms at fixed rate`),
+    `errors / unexpected (${engines.map((e) => e.engine).join('; ')})`,
+    'note',
+  ];
+  const body = names.map((name) => {
+    const per = engines.map((e) => e.rows.find((r) => r.scenario === name));
+    const judged = per.map((r) => (r && !r.note ? r : undefined));
+    const notes = per.flatMap((r, i) => (r?.note ? [`${engines[i]!.engine}: ${r.note}`] : []));
+    return [
+      name,
+      ...judged.map((r) => (r?.service.length ? fmtInt(median(r.service.map((x) => x.rps))) : '-')),
+      ...judged.map((r) => fmtOpt(r && spread(r.service.map((x) => x.cpuPerRequestUs))?.median, fmtInt)),
+      ...judged.map((r) => (r?.fixed ? `${fmtMs(r.fixed.p99Ms)} at ${fmtInt(r.fixed.targetRate)}/s` : '-')),
+      judged.map((r) => (r ? failures([...r.service, ...(r.fixed ? [r.fixed] : [])]) : '-')).join('; '),
+      notes.length ? notes.join('; ') : '-',
+    ];
+  });
+  return aligned(head, body);
+}
+
+/** One timed run against several instances at once: the load summed, each process's own CPU. */
+export interface InstancesRound extends LoadSummary {
+  /** Per instance, in start order: CPU µs that process used ÷ the successful responses it gave. */
+  cpuPerRequestUs: (number | undefined)[];
+  /** Every instance's CPU µs summed ÷ every successful response. */
+  totalCpuPerRequestUs: number | undefined;
+}
+
+/**
+ * Several runs against `instances` processes at once, each getting its share of the connections
+ * (one load generator per process, started together): requests/s is the sum over the processes,
+ * p50/p99 the worst process's, CPU per request each process's own.
+ */
+export function combineInstances(perInstance: { load: LoadSummary; cpuMicros: number }[]): InstancesRound {
+  const loads = perInstance.map((p) => p.load);
+  const statuses: Record<string, number> = {};
+  for (const l of loads) for (const [k, v] of Object.entries(l.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const sum = (f: (l: LoadSummary) => number) => loads.reduce((a, l) => a + f(l), 0);
+  const all: LoadSummary = {
+    rps: sum((l) => l.rps),
+    p50Ms: Math.max(0, ...loads.map((l) => l.p50Ms)),
+    p99Ms: Math.max(0, ...loads.map((l) => l.p99Ms)),
+    responses: sum((l) => l.responses),
+    errors: sum((l) => l.errors),
+    unexpected: sum((l) => l.unexpected),
+    statuses,
+  };
+  return {
+    ...all,
+    cpuPerRequestUs: perInstance.map((p) => cpuPerRequest(p.cpuMicros, p.load)),
+    totalCpuPerRequestUs: cpuPerRequest(
+      perInstance.reduce((a, p) => a + p.cpuMicros, 0),
+      all,
+    ),
+  };
+}
+
+export interface InstancesRow {
+  scenario: string;
+  /** How many service processes shared the load (all on one database). */
+  instances: number;
+  rounds: InstancesRound[];
+}
+
+const fmtSpread = (s: Spread | undefined): string => (s ? `${fmtInt(s.median)} (${fmtInt(s.min)}–${fmtInt(s.max)})` : '-');
+
+/**
+ * One line per instance count: total requests/s (median and min–max over the rounds), each
+ * process's CPU µs per request and all processes' together (medians), p50 / p99 under full load
+ * (the worst process's, medians) and errors / unexpected statuses summed.
+ */
+export function formatInstancesTable(rows: InstancesRow[]): string {
+  const head = ['scenario', 'instances', 'req/s, all instances (min–max)', 'µs/req per instance', 'µs/req, all instances', 'p50 / p99 ms', 'errors / unexpected'];
+  const body = rows.map((r) => {
+    const per = Array.from({ length: r.instances }, (_, i) => fmtOpt(spread(r.rounds.map((x) => x.cpuPerRequestUs[i]))?.median, fmtInt));
+    return [
+      r.scenario,
+      String(r.instances),
+      fmtSpread(spread(r.rounds.map((x) => x.rps))),
+      per.join(' / '),
+      fmtOpt(spread(r.rounds.map((x) => x.totalCpuPerRequestUs))?.median, fmtInt),
+      r.rounds.length ? `${fmtMs(median(r.rounds.map((x) => x.p50Ms)))} / ${fmtMs(median(r.rounds.map((x) => x.p99Ms)))}` : '-',
+      failures(r.rounds),
+    ];
+  });
+  return aligned(head, body);
+}
+
+/** One scenario measured on this checkout's service and on an older revision's, alternately. */
+export interface AgainstRow {
+  scenario: string;
+  current: Round[];
+  old: Round[];
+}
+
+/**
+ * This code ≥ the old revision: the median requests/s over the rounds at least the old one's,
+ * and no run of this code failed (errors, unexpected statuses or no answer).
+ */
+export function notSlower(r: AgainstRow): boolean {
+  if (r.current.length === 0 || r.old.length === 0 || r.current.some(failed)) return false;
+  return median(r.current.map((x) => x.rps)) >= median(r.old.map((x) => x.rps));
+}
+
+/**
+ * This code against `rev`: requests/s of each (median and min–max over the rounds), their ratio
+ * (this ÷ old, of the medians), CPU µs per request of each, errors / unexpected statuses of each,
+ * and whether this code is not slower.
+ */
+export function formatAgainstTable(rows: AgainstRow[], rev: string): string {
+  const head = ['scenario', 'this code req/s (min–max)', `${rev} req/s (min–max)`, 'req/s ratio', 'this code µs/req', `${rev} µs/req`, 'errors / unexpected (this; old)', 'not slower'];
+  const body = rows.map((r) => {
+    const cur = spread(r.current.map((x) => x.rps));
+    const old = spread(r.old.map((x) => x.rps));
+    return [
+      r.scenario,
+      fmtSpread(cur),
+      fmtSpread(old),
+      cur && old && old.median > 0 ? `${(cur.median / old.median).toFixed(2)}×` : '-',
+      fmtOpt(spread(r.current.map((x) => x.cpuPerRequestUs))?.median, fmtInt),
+      fmtOpt(spread(r.old.map((x) => x.cpuPerRequestUs))?.median, fmtInt),
+      `${failures(r.current)}; ${failures(r.old)}`,
+      notSlower(r) ? 'yes' : 'NO',
+    ];
+  });
+  return aligned(head, body);
+}

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Result } from 'autocannon';
 import {
+  combineInstances,
   cpuPerRequest,
   cpuRatio,
+  formatAgainstTable,
+  formatEnginesTable,
+  formatInstancesTable,
   formatLoadTable,
+  notSlower,
   formatTable,
   formatTargets,
   judgeMemory,
@@ -13,6 +18,7 @@ import {
   summarise,
   verdict,
   type LoadSummary,
+  type Round,
   type Row,
 } from '../../bench/report.js';
 
@@ -111,5 +117,78 @@ describe('bench report', () => {
     ].join('\n');
     expect(parseProcessMemory(text)).toEqual({ rssBytes: 201326592, heapUsedBytes: 31457280 });
     expect(parseProcessMemory('nothing here')).toBeUndefined();
+  });
+});
+
+const runOf = (us: number, rps: number, over: Partial<LoadSummary> = {}): Round => ({ ...ok, rps, ...over, cpuMicros: us * ok.responses, cpuPerRequestUs: us });
+const rowOf = (scenario: string, rounds: Round[], fixed?: { p99Ms: number; targetRate: number }, note?: string): Row => ({
+  scenario,
+  comparator: 'twin',
+  service: rounds,
+  other: rounds,
+  ratio: undefined,
+  fixed: fixed && { ...ok, ...fixed, sent: fixed.targetRate * 4 },
+  target: undefined,
+  met: '-',
+  ...(note ? { note } : {}),
+});
+
+describe('bench report: engines, instances and an older revision', () => {
+  it('when two engines measured the write scenarios, then each scenario is one line with both engines side by side', () => {
+    const sqlite = [rowOf('webhook-toggle', [runOf(360, 2600), runOf(380, 2500), runOf(370, 2700)], { p99Ms: 16.2, targetRate: 1300 }), rowOf('userprefs', [runOf(320, 3200)], { p99Ms: 4.56, targetRate: 1600 })];
+    const pg = [
+      rowOf('webhook-toggle', [runOf(1300, 330, { errors: 1 }), runOf(1200, 350)], { p99Ms: 27, targetRate: 165 }),
+      rowOf('userprefs', [runOf(900, 300)], undefined, 'the service wrote no user_preferences rows to PostgreSQL'),
+      rowOf('shorturl-create', [runOf(700, 400)], { p99Ms: 9, targetRate: 200 }),
+    ];
+    const lines = formatEnginesTable([
+      { engine: 'SQLite', rows: sqlite },
+      { engine: 'PostgreSQL', rows: pg },
+    ]).split('\n');
+    expect(lines).toHaveLength(5);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[0]).toMatch(/^\| scenario +\| SQLite req\/s \| PostgreSQL req\/s \| SQLite µs\/req \| PostgreSQL µs\/req \| SQLite p99 ms at fixed rate \| PostgreSQL p99 ms at fixed rate \| errors \/ unexpected \(SQLite; PostgreSQL\) \| note +\|$/);
+    // Medians (nearest rank: of two rounds the lower): 2,600 req/s and 370 µs on SQLite, 330 and
+    // 1,200 on PostgreSQL, whose error is counted in its cell.
+    expect(lines[2]).toMatch(/^\| webhook-toggle +\| 2,600 +\| 330 +\| 370 +\| 1,200 +\| 16 at 1,300\/s +\| 27 at 165\/s +\| 0 \/ 0; 1 \/ 0 +\| - +\|$/);
+    // A row the engine did not judge shows '-' for that engine and says why.
+    expect(lines[3]).toMatch(/^\| userprefs +\| 3,200 +\| - +\| 320 +\| - +\| 4\.6 at 1,600\/s +\| - +\| 0 \/ 0; - +\| PostgreSQL: the service wrote no user_preferences rows to PostgreSQL \|$/);
+    // A scenario only one engine measured.
+    expect(lines[4]).toMatch(/^\| shorturl-create +\| - +\| 400 +\| - +\| 700 +\| - +\| 9\.0 at 200\/s +\| -; 0 \/ 0 +\| - +\|$/);
+  });
+
+  it('when instances share the load, then requests/s add up, latency is the worst one\'s and CPU per request is each process\'s own', () => {
+    const a = { load: { ...ok, rps: 300, responses: 1200, p50Ms: 80, p99Ms: 200, statuses: { '200': 1200 } }, cpuMicros: 1_200_000 };
+    const b = { load: { ...ok, rps: 250, responses: 1000, unexpected: 200, p50Ms: 90, p99Ms: 150, statuses: { '200': 800, '409': 200 } }, cpuMicros: 1_600_000 };
+    const r = combineInstances([a, b]);
+    expect(r).toMatchObject({ rps: 550, responses: 2200, unexpected: 200, p50Ms: 90, p99Ms: 200, statuses: { '200': 2000, '409': 200 } });
+    // 1.2 s over 1,200 good; 1.6 s over 800 good; 2.8 s over 2,000 good.
+    expect(r.cpuPerRequestUs).toEqual([1000, 2000]);
+    expect(r.totalCpuPerRequestUs).toBe(1400);
+
+    const one = combineInstances([a]);
+    const lines = formatInstancesTable([
+      { scenario: 'webhook-toggle', instances: 1, rounds: [one, { ...one, rps: 320 }, { ...one, rps: 280 }] },
+      { scenario: 'webhook-toggle', instances: 2, rounds: [r, { ...r, rps: 600 }] },
+    ]).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^\| webhook-toggle \| 1 +\| 300 \(280–320\) +\| 1,000 +\| 1,000 +\| 80 \/ 200 +\| 0 \/ 0 +\|$/);
+    expect(lines[3]).toMatch(/^\| webhook-toggle \| 2 +\| 550 \(550–600\) +\| 1,000 \/ 2,000 +\| 1,400 +\| 90 \/ 200 +\| 0 \/ 400 +\|$/);
+  });
+
+  it('when this code is measured against an older revision, then the ratio is of the medians and "not slower" needs at least the old median with no failures', () => {
+    const same = { scenario: 'ivr-toggle', current: [runOf(500, 1900), runOf(520, 1800), runOf(510, 2000)], old: [runOf(900, 1000), runOf(950, 1100), runOf(920, 900)] };
+    const slower = { scenario: 'webhook-toggle', current: [runOf(400, 2400), runOf(410, 2500)], old: [runOf(380, 2600), runOf(390, 2700)] };
+    expect(notSlower(same)).toBe(true);
+    expect(notSlower(slower)).toBe(false);
+    expect(notSlower({ ...same, current: [runOf(500, 1900, { errors: 3 })] })).toBe(false);
+    expect(notSlower({ ...same, old: [] })).toBe(false);
+    expect(notSlower({ ...same, current: [runOf(500, 1000)] })).toBe(true);
+
+    const lines = formatAgainstTable([same, slower], '08cd41f').split('\n');
+    expect(lines[0]).toMatch(/^\| scenario +\| this code req\/s \(min–max\) \| 08cd41f req\/s \(min–max\) \| req\/s ratio \| this code µs\/req \| 08cd41f µs\/req \| errors \/ unexpected \(this; old\) \| not slower \|$/);
+    expect(lines[2]).toMatch(/^\| ivr-toggle +\| 1,900 \(1,800–2,000\) +\| 1,000 \(900–1,100\) +\| 1\.90× +\| 510 +\| 920 +\| 0 \/ 0; 0 \/ 0 +\| yes +\|$/);
+    // Medians of two rounds are the lower one (nearest rank): 2,400 against 2,600.
+    expect(lines[3]).toMatch(/^\| webhook-toggle +\| 2,400 \(2,400–2,500\) +\| 2,600 \(2,600–2,700\) +\| 0\.92× +\| 400 +\| 380 +\| 0 \/ 0; 0 \/ 0 +\| NO +\|$/);
   });
 });
