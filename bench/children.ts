@@ -41,8 +41,10 @@ export async function startChild(
   readyPath: string,
   nodeFlags: string[] = [],
   cwd: string = ROOT,
+  /** A child that must know its own URL before it starts (PUBLIC_BASE_URL) is given its port. */
+  port?: number,
 ): Promise<Child> {
-  const port = await freePort();
+  port ??= await freePort();
   const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file], {
     cwd,
     env: { ...env, PORT: String(port), HOST },
