@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import type { Stage } from '../http/routing.js';
 import type { PgPauseStore } from '../pause/pause.store.pg.js';
+import type { PauseEventRecord } from '../pause/pause.store.js';
 import type { AgentChangeEvent, EventBus } from './bus.js';
 
 /**
@@ -10,6 +11,11 @@ import type { AgentChangeEvent, EventBus } from './bus.js';
  * key of a profile change) and the id of the instance that made it; every instance LISTENs on one
  * dedicated connection (not from the pool) and re-emits other instances' changes on its local bus,
  * reading a pause event's row by id. Its own changes it already emitted locally, so it skips them.
+ * When the connection is lost it reconnects with backoff, and once it listens again it catches up:
+ * the pause events other instances made after the newest one it had seen (less a small window,
+ * for changes that committed out of id order) are read from the table and emitted, each once,
+ * and every stage gets an `agentChange` for "several agents" so boards reload profiles changed
+ * meanwhile.
  */
 export const BUS_CHANNEL = 'cw_bus';
 
@@ -19,6 +25,13 @@ export type BusNotice =
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
+/** Ids at most this far below the newest seen are looked at again on catch-up (commit order ≠ id order). */
+const CATCH_UP_WINDOW = 256;
+/** Pause events read per catch-up query. */
+const CATCH_UP_BATCH = 500;
+/** Pause event ids emitted recently, so that one is never emitted twice (notification and catch-up). */
+const RECENT_IDS = 4_096;
+const STAGES: Stage[] = ['prod', 'test'];
 
 export interface PgBusOptions {
   url: string;
@@ -43,22 +56,16 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
   let delay = BACKOFF_MIN_MS;
   let everConnected = false;
 
-  async function deliver(payload: string | undefined): Promise<void> {
-    let msg: BusNotice & { o?: string };
-    try {
-      msg = JSON.parse(payload ?? '') as BusNotice & { o?: string };
-    } catch {
-      return;
-    }
-    if (msg.o === origin) return;
-    if (msg.k === 'agent') {
-      bus.emit('agentChange', { stage: msg.stage, cli: msg.cli, change: msg.change });
-      return;
-    }
-    if (msg.k !== 'pause' || !Number.isSafeInteger(msg.id)) return;
-    const found = await pause.changeEvent(msg.id);
-    if (!found) return;
-    const { event: e, name } = found;
+  /** The newest pause event id known here (seen notified, or read); catch-up reads after it. */
+  let lastId = 0;
+  /** Ids below this were committed before this instance listened the first time: never replayed. */
+  let floor = 0;
+  const recent = new Set<number>();
+
+  function emitPause(e: PauseEventRecord, name: string | null): void {
+    if (recent.has(e.id)) return;
+    recent.add(e.id);
+    if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value as number);
     bus.emit('pauseChange', {
       stage: e.stage,
       at: new Date(e.at).toISOString(),
@@ -69,6 +76,40 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
       source: e.source,
       callId: e.callId,
     });
+  }
+
+  async function deliver(payload: string | undefined): Promise<void> {
+    let msg: BusNotice & { o?: string };
+    try {
+      msg = JSON.parse(payload ?? '') as BusNotice & { o?: string };
+    } catch {
+      return;
+    }
+    if (msg.k === 'pause' && Number.isSafeInteger(msg.id)) lastId = Math.max(lastId, msg.id);
+    if (msg.o === origin) return;
+    if (msg.k === 'agent') {
+      bus.emit('agentChange', { stage: msg.stage, cli: msg.cli, change: msg.change });
+      return;
+    }
+    if (msg.k !== 'pause' || !Number.isSafeInteger(msg.id)) return;
+    const found = await pause.changeEvent(msg.id);
+    if (found) emitPause(found.event, found.name);
+  }
+
+  /** After a reconnect: what other instances changed while this one was not listening. */
+  async function catchUp(): Promise<void> {
+    let after = Math.max(floor, lastId - CATCH_UP_WINDOW);
+    for (;;) {
+      const missed = await pause.othersChangesAfter(after, CATCH_UP_BATCH);
+      for (const { event, name } of missed) {
+        emitPause(event, name);
+        after = event.id;
+        lastId = Math.max(lastId, event.id);
+      }
+      if (missed.length < CATCH_UP_BATCH) break;
+    }
+    // Profiles saved or deleted meanwhile are not in a table of changes: boards reload them all.
+    for (const stage of STAGES) bus.emit('agentChange', { stage, cli: null, change: 'imported' });
   }
 
   function scheduleReconnect(): void {
@@ -90,9 +131,8 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
       if (client === c) client = undefined;
       c.end().catch(() => undefined);
       if (stopped) return;
-      // Changes made on other instances until the LISTEN is back are not delivered here; the
-      // board reloads its data when its stream reconnects (docs/http.md §11).
-      logger.warn({ retryMs: delay }, 'event bus: lost the PostgreSQL listening connection; changes from other instances are not delivered until it is back');
+      // Changes made on other instances until the LISTEN is back are delivered when it is (catchUp).
+      logger.warn({ retryMs: delay }, 'event bus: lost the PostgreSQL listening connection; changes from other instances are delivered once it is back');
       scheduleReconnect();
     };
     c.on('error', drop);
@@ -114,8 +154,14 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
     }
     client = c;
     delay = BACKOFF_MIN_MS;
-    if (everConnected) logger.warn('event bus: listening again; changes from other instances made while it was down were missed (open boards reload on reconnect)');
-    everConnected = true;
+    if (!everConnected) {
+      everConnected = true;
+      // Listening from here on: everything committed before is the past, not something missed.
+      floor = lastId = Math.max(lastId, await pause.lastEventId().catch(() => 0));
+      return;
+    }
+    logger.warn('event bus: listening again; catching up on changes other instances made meanwhile');
+    await catchUp().catch((e: unknown) => logger.error({ errType: (e as Error)?.name }, 'event bus: could not catch up on changes made while it was not listening'));
   }
 
   return {

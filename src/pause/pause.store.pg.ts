@@ -65,6 +65,26 @@ export class PgPauseStore implements PauseStore {
     return row && { event: toPauseEvent(row), name: row.name };
   }
 
+  /** The newest pause event's id (0 when there is none): where catching up starts. */
+  async lastEventId(): Promise<number> {
+    const r = await this.pool.query<{ id: string | null }>('SELECT max(id) AS id FROM pause_events');
+    return Number(r.rows[0]?.id ?? 0);
+  }
+
+  /**
+   * Pause events after `afterId` made by other instances (or before origins were recorded), oldest
+   * first, with the agent's current name: what a listener missed while its connection was down.
+   */
+  async othersChangesAfter(afterId: number, limit: number): Promise<{ event: PauseEventRecord; name: string | null }[]> {
+    const r = await this.pool.query<PauseEventRow & { name: string | null }>(
+      `SELECT ${pauseEventColumns('e')}, a.name
+         FROM pause_events e LEFT JOIN agents a ON a.stage = e.stage AND a.cli = e.cli
+        WHERE e.id > $1 AND e.origin IS DISTINCT FROM $2 ORDER BY e.id LIMIT $3`,
+      [afterId, this.origin, limit],
+    );
+    return r.rows.map((row) => ({ event: toPauseEvent(row), name: row.name }));
+  }
+
   async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
     const r = await this.pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2`, [stage, cli]);
     return r.rows[0] && toAgent(r.rows[0]);
@@ -156,9 +176,9 @@ export class PgPauseStore implements PauseStore {
         at,
       ]);
       const ev = await c.query<PauseEventRow>(
-        `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${EVENT_COLUMNS}`,
-        [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since],
+        `INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${EVENT_COLUMNS}`,
+        [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since, this.origin],
       );
       const event = toPauseEvent(ev.rows[0]!);
       if (change.notify) await c.query('INSERT INTO event_outbox (event_id, name) VALUES ($1, $2)', [event.id, cur.name]);
