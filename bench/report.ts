@@ -367,34 +367,52 @@ export function formatInstancesTable(rows: InstancesRow[]): string {
 /** One scenario measured on this checkout's service and on an older revision's, alternately. */
 export interface AgainstRow {
   scenario: string;
+  /** Round i of each ran back to back (in alternating order), so `current[i]` pairs with `old[i]`. */
   current: Round[];
   old: Round[];
 }
 
 /**
- * This code ≥ the old revision: the median requests/s over the rounds at least the old one's,
- * and no run of this code failed (errors, unexpected statuses or no answer).
+ * This code's requests/s ÷ the old revision's, per round: the two runs of a round follow each
+ * other, so the machine's other load (a shared machine's noise) is nearly the same for both.
  */
-export function notSlower(r: AgainstRow): boolean {
-  if (r.current.length === 0 || r.old.length === 0 || r.current.some(failed)) return false;
-  return median(r.current.map((x) => x.rps)) >= median(r.old.map((x) => x.rps));
+export function pairedRatios(r: AgainstRow): Spread | undefined {
+  return spread(r.current.map((c, i) => (r.old[i] && r.old[i]!.rps > 0 ? c.rps / r.old[i]!.rps : undefined)));
 }
 
 /**
- * This code against `rev`: requests/s of each (median and min–max over the rounds), their ratio
- * (this ÷ old, of the medians), CPU µs per request of each, errors / unexpected statuses of each,
- * and whether this code is not slower.
+ * Not slower: the median over the rounds of this code's requests/s ÷ the old revision's in the
+ * same round is at least 1, and no run of this code failed (errors, unexpected statuses or no answer).
+ */
+export function notSlower(r: AgainstRow): boolean {
+  if (r.current.length === 0 || r.old.length === 0 || r.current.some(failed)) return false;
+  const p = pairedRatios(r);
+  return p !== undefined && p.median >= 1;
+}
+
+/**
+ * This code against `rev`: requests/s of each (median and min–max over the rounds), this ÷ old
+ * per round (median and min–max), CPU µs per request of each (medians), errors / unexpected
+ * statuses of each, and whether this code is not slower.
  */
 export function formatAgainstTable(rows: AgainstRow[], rev: string): string {
-  const head = ['scenario', 'this code req/s (min–max)', `${rev} req/s (min–max)`, 'req/s ratio', 'this code µs/req', `${rev} µs/req`, 'errors / unexpected (this; old)', 'not slower'];
+  const head = [
+    'scenario',
+    'this code req/s (min–max)',
+    `${rev} req/s (min–max)`,
+    'this ÷ old req/s per round (min–max)',
+    'this code µs/req',
+    `${rev} µs/req`,
+    'errors / unexpected (this; old)',
+    'not slower',
+  ];
   const body = rows.map((r) => {
-    const cur = spread(r.current.map((x) => x.rps));
-    const old = spread(r.old.map((x) => x.rps));
+    const p = pairedRatios(r);
     return [
       r.scenario,
-      fmtSpread(cur),
-      fmtSpread(old),
-      cur && old && old.median > 0 ? `${(cur.median / old.median).toFixed(2)}×` : '-',
+      fmtSpread(spread(r.current.map((x) => x.rps))),
+      fmtSpread(spread(r.old.map((x) => x.rps))),
+      p ? `${p.median.toFixed(2)} (${p.min.toFixed(2)}–${p.max.toFixed(2)})` : '-',
       fmtOpt(spread(r.current.map((x) => x.cpuPerRequestUs))?.median, fmtInt),
       fmtOpt(spread(r.old.map((x) => x.cpuPerRequestUs))?.median, fmtInt),
       `${failures(r.current)}; ${failures(r.old)}`,
