@@ -3,7 +3,7 @@ import type { Feature } from './webhook/registry.js';
 import { loadIvrCatalog } from './ivr/ivr.catalog.js';
 import { createPauseFeature } from './pause/pause.feature.js';
 import { createIvrFeature } from './ivr/ivr.feature.js';
-import { createNotifyFeature } from './breaks/notify.feature.js';
+import { createDeliveryFeature } from './delivery/delivery.feature.js';
 import { createMappingFeature } from './mapping/mapping.feature.js';
 import { createOutboundFeature } from './outbound/outbound.feature.js';
 import { createBreaksFeature } from './breaks/breaks.feature.js';
@@ -20,14 +20,16 @@ export function createFeatures(deps: AppDeps): Feature[] {
   const ivr = loadIvrCatalog(deps.config.IVR_DIR, deps.config.IVR_LANGUAGE);
   const pause = createPauseFeature(deps, ivr.languages);
   const breaks = createBreaksFeature(deps, pause.service, ivr.reasons);
-  const notify = createNotifyFeature(deps);
+  const delivery = createDeliveryFeature(deps);
   return [
+    // Before the features that write deliveries, so it stops after them (features stop in
+    // reverse) and sends what their last writes queued.
+    ...(delivery ? [delivery] : []),
     pause.feature,
     createIvrFeature(deps, pause.service, ivr),
     breaks.feature,
     createMappingFeature(),
     createOutboundFeature(deps),
-    ...(notify ? [notify] : []),
     userPrefsFeature(deps),
     // Last: its redirect route `/{code}` catches single-segment paths.
     shortUrlFeature(deps),

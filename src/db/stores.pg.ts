@@ -3,7 +3,7 @@ import type { Stores } from './stores.js';
 import { PgSessionStore } from '../admin/session.store.pg.js';
 import { pgLimiters } from '../http/limits.js';
 import { createPgBreaksStore } from '../breaks/breaks.store.pg.js';
-import { PgNotificationStore } from '../breaks/notifications.store.pg.js';
+import { PgOutboxStore } from '../delivery/outbox.store.pg.js';
 import { PgIvrStepsStore } from '../ivr/ivr.steps.store.pg.js';
 import { PgOutboundStore } from '../outbound/outbound.store.pg.js';
 import { PgPauseStore } from '../pause/pause.store.pg.js';
@@ -28,7 +28,7 @@ export function createPgStores(pool: PgPool, origin?: string): PgStores {
     userPrefs: new PgUserPrefsStore(pool),
     shortUrls: new PgShortUrlStore(pool),
     sessions: new PgSessionStore(pool),
-    notifications: new PgNotificationStore(pool),
+    outbox: new PgOutboxStore(pool),
     limiters: pgLimiters(pool),
     async ping() {
       await pool.query('SELECT 1');

@@ -3,7 +3,7 @@ import type { Stores } from './stores.js';
 import { SqliteSessionStore } from '../admin/session.store.sqlite.js';
 import { memoryLimiters } from '../http/limits.js';
 import { createSqliteBreaksStore } from '../breaks/breaks.store.sqlite.js';
-import { SqliteNotificationStore } from '../breaks/notifications.store.sqlite.js';
+import { SqliteOutboxStore } from '../delivery/outbox.store.sqlite.js';
 import { SqliteIvrStepsStore } from '../ivr/ivr.steps.store.sqlite.js';
 import { SqliteOutboundStore } from '../outbound/outbound.store.sqlite.js';
 import { SqlitePauseStore } from '../pause/pause.store.sqlite.js';
@@ -20,7 +20,7 @@ export function createSqliteStores(db: Db): Stores {
     pause: new SqlitePauseStore(db),
     breaks: createSqliteBreaksStore(db),
     ivrSteps: new SqliteIvrStepsStore(db),
-    notifications: new SqliteNotificationStore(db),
+    outbox: new SqliteOutboxStore(db),
     outbound: new SqliteOutboundStore(db),
     userPrefs: new SqliteUserPrefsStore(db),
     shortUrls: new SqliteShortUrlStore(db),

@@ -1,6 +1,6 @@
 import type { SessionStore } from '../admin/session.store.js';
 import type { BreaksStore } from '../breaks/breaks.store.js';
-import type { NotificationStore } from '../breaks/notifications.store.js';
+import type { OutboxStore } from '../delivery/outbox.store.js';
 import type { IvrStepsStore } from '../ivr/ivr.steps.store.js';
 import type { OutboundStore } from '../outbound/outbound.store.js';
 import type { PauseStore } from '../pause/pause.store.js';
@@ -20,7 +20,8 @@ export interface Stores {
   pause: PauseStore;
   breaks: BreaksStore;
   ivrSteps: IvrStepsStore;
-  notifications: NotificationStore;
+  /** Every signed delivery waiting to go out: change notifications and statusCallbackUrl (docs/http.md §9.6, §11). */
+  outbox: OutboxStore;
   outbound: OutboundStore;
   userPrefs: UserPrefsStore;
   shortUrls: ShortUrlStore;

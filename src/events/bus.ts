@@ -29,6 +29,8 @@ export interface AgentChangeEvent {
 interface BusEvents {
   pauseChange: [PauseChangeEvent];
   agentChange: [AgentChangeEvent];
+  /** A committed outbound change may have written a statusCallbackUrl delivery to the outbox (docs/http.md §9.6). */
+  deliveryQueued: [];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {}

@@ -6,7 +6,6 @@ import { RecordingDialer } from './dialer.js';
 import { prodDialer } from './dialers.js';
 import { outboundMethods } from './outbound.methods.js';
 import { OutboundService } from './outbound.service.js';
-import { OutboundCallbacks } from './outboundCallbacks.js';
 import { OutboundScheduler, type SchedulerOptions } from './scheduler.js';
 import { CallPacer } from './pacing.js';
 import { statusRoutes } from './status.routes.js';
@@ -22,21 +21,20 @@ const RECORDING_MAX_IN_FLIGHT = 1000;
  * §2.4, §9). `test` always uses the recording dialer.
  */
 export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}): Feature & { scheduler: OutboundScheduler } {
-  const { config, clock, logger } = deps;
+  const { config, clock, logger, bus } = deps;
   const store = deps.stores.outbound;
   const window = CallingWindow.fromConfig(config);
   const recording = new RecordingDialer(logger);
   const prod = config.DIALER === 'record' ? recording : prodDialer(config, logger);
   // A real platform gets a bounded number of concurrent calls; the recording dialer drains fast.
   const maxInFlight = config.DIALER === 'record' ? RECORDING_MAX_IN_FLIGHT : HTTP_MAX_IN_FLIGHT;
-  // statusCallbackUrl notifications, delivered with the change notifications' code (docs/http.md §9).
-  const callbacks = config.EVENTS_WEBHOOK_SECRET
-    ? new OutboundCallbacks({ secret: config.EVENTS_WEBHOOK_SECRET, clock, logger, metrics: deps.metrics })
-    : undefined;
-  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, callbacks, pacer: new CallPacer(deps.stores.limiters), ...opts }, async (stage, key, outcome) => {
+  // statusCallbackUrl deliveries are written by the store with the changes they report; this
+  // wakes the outbox's sender (src/delivery/delivery.feature.ts) when one may have been (docs/http.md §9.6).
+  const queued = config.EVENTS_WEBHOOK_SECRET ? () => bus.emit('deliveryQueued') : undefined;
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, onEnded: queued, pacer: new CallPacer(deps.stores.limiters), ...opts }, async (stage, key, outcome) => {
     await service.recordOutcome(stage, key, outcome, null);
   });
-  const service = new OutboundService(deps, store, window, () => scheduler.wake(), callbacks);
+  const service = new OutboundService(deps, store, window, () => scheduler.wake(), queued);
   return {
     name: 'outbound',
     scheduler,
@@ -48,9 +46,6 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
       statusRoutes(router, service, config);
     },
     start: () => scheduler.start(),
-    stop: async () => {
-      await scheduler.stop();
-      await callbacks?.stop();
-    },
+    stop: () => scheduler.stop(),
   };
 }

@@ -6,7 +6,6 @@ import { iso } from '../clock.js';
 import type { Config } from '../config.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { NewContact } from './contacts.js';
-import type { OutboundCallbacks } from './outboundCallbacks.js';
 import type { CallOutcome, Category } from './dialer.js';
 import type { ContactView, OutboundClient, OutboundStore, OutcomeResult, RequestState, StoredResponse } from './outbound.store.js';
 import { hashSecurityId, securityIdMatches } from './securityId.js';
@@ -57,7 +56,8 @@ export class OutboundService {
     private readonly store: OutboundStore,
     private readonly window: CallingWindow | undefined,
     private readonly onScheduled: () => void,
-    private readonly callbacks?: OutboundCallbacks,
+    /** A contact ended: its statusCallbackUrl delivery may be in the outbox (docs/http.md §9.6). */
+    private readonly onEnded?: () => void,
   ) {}
 
   /** The first instant calls may go out at or after `ms`: the calling window holds only `prod` (docs/http.md §9). */
@@ -167,10 +167,7 @@ export class OutboundService {
     // A call ended frees its client's slot; a redial is a contact due later.
     if (result.kind === 'recorded') {
       this.onScheduled();
-      if (result.final && this.callbacks) {
-        const req = await this.store.getRequest(stage, result.reqID);
-        if (req) this.callbacks.contactEnded(stage, req, { number: result.number, status: 'dispatched', outcome: result.outcome, durationSeconds: result.durationSeconds });
-      }
+      if (result.final) this.onEnded?.();
     }
     return result;
   }

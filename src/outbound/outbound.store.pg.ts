@@ -1,5 +1,6 @@
 import type { Stage } from '../http/routing.js';
-import { withTransaction, type PgPool } from '../db/pg.js';
+import { withTransaction, type PgClient, type PgPool } from '../db/pg.js';
+import { queueDelivery } from '../delivery/outbox.store.pg.js';
 import type { CallOutcome, Category } from './dialer.js';
 import {
   DEFAULT_CLIENT_SETTINGS,
@@ -22,6 +23,7 @@ import {
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
+import { contactEnded, requestCompleted } from './statusCallbacks.js';
 
 interface ClientRow {
   stage: Stage;
@@ -74,6 +76,24 @@ const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 
   + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 AND f.client_id = $2 AND f.awaiting IS NOT NULL AND f.awaiting_until > $3)`;
 const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
 const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
+/** What a statement that may end a contact returns of it, with its request's statusCallbackUrl (docs/http.md §9.6). */
+const ENDED = `RETURNING number, status, outcome, duration_seconds,
+  (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = outbound_contacts.stage AND r.req_id = outbound_contacts.req_id) AS url`;
+interface EndedRow {
+  number: string;
+  status: ContactStatus;
+  outcome: CallOutcome | null;
+  duration_seconds: number | null;
+  url: string | null;
+}
+
+/** The contact's statusCallbackUrl delivery, in the transaction that ended it, when its request has a URL. */
+async function queueEnded(c: PgClient, stage: Stage, reqID: string, rows: EndedRow[], at: number): Promise<void> {
+  const row = rows[0];
+  if (!row?.url) return;
+  const end = { number: row.number, status: row.status, outcome: row.outcome, durationSeconds: row.duration_seconds };
+  await queueDelivery(c, contactEnded(stage, reqID, row.url, end, at));
+}
 
 /**
  * The outbound store on PostgreSQL (docs/http.md §11), shared by any number of instances. Each
@@ -341,18 +361,21 @@ export class PgOutboundStore implements OutboundStore {
         const key = [stage, reqID, seq, owner, attempts];
         if (d.kind === 'dispatched') {
           const awaits = d.awaits ?? null;
-          await c.query(
+          const r = await c.query<EndedRow>(
             `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL,
                call_id = $7, awaiting = $8, awaiting_until = $9, poll_at = $10,
-               callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned}`,
+               callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned} ${ENDED}`,
             [...key, d.at, d.callId ?? null, awaits, awaits ? (d.awaitingUntil ?? null) : null, awaits === 'poll' ? (d.pollAt ?? d.at) : null],
           );
+          // Ended now only when no outcome is awaited.
+          if (!awaits) await queueEnded(c, stage, reqID, r.rows, d.at);
         } else if (d.kind === 'recorded') {
-          await c.query(
+          const r = await c.query<EndedRow>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
-               dispatched_at = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
+               dispatched_at = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.at],
           );
+          await queueEnded(c, stage, reqID, r.rows, d.at);
         } else if (d.kind === 'retry') {
           await c.query(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
@@ -361,11 +384,12 @@ export class PgOutboundStore implements OutboundStore {
             [...key, d.dueAt, d.error, d.uncounted ? 1 : 0],
           );
         } else {
-          await c.query(
+          const r = await c.query<EndedRow>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
-               last_error = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
+               last_error = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.error],
           );
+          await queueEnded(c, stage, reqID, r.rows, d.at);
         }
       }
     });
@@ -396,11 +420,12 @@ export class PgOutboundStore implements OutboundStore {
         );
       } else {
         // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
-        await c.query(
+        const r = await c.query<EndedRow>(
           `UPDATE outbound_contacts SET status = 'dispatched', outcome = $4, duration_seconds = $5,
-             dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where}`,
+             dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where} ${ENDED}`,
           args,
         );
+        await queueEnded(c, stage, row.req_id, r.rows, report.at);
       }
       return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
     });
@@ -426,7 +451,10 @@ export class PgOutboundStore implements OutboundStore {
       const out: RequestState[] = [];
       for (const row of r.rows) {
         const contacts = await c.query<ContactRow>(CONTACTS_OF, [row.stage, row.req_id]);
-        out.push({ request: toRequest(row), contacts: contacts.rows.map(toContact) });
+        const state = { request: toRequest(row), contacts: contacts.rows.map(toContact) };
+        // The completion's delivery is written with the completed_at mark (docs/http.md §9.6).
+        await queueDelivery(c, requestCompleted(state, now));
+        out.push(state);
       }
       return out;
     });

@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.js';
 import type { Stage } from '../http/routing.js';
+import { prepareQueueDelivery } from '../delivery/outbox.store.sqlite.js';
 import type { CallOutcome, Category } from './dialer.js';
 import {
   DEFAULT_CLIENT_SETTINGS,
@@ -22,6 +23,7 @@ import {
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
+import { contactEnded, requestCompleted } from './statusCallbacks.js';
 
 interface ClientRow {
   stage: Stage;
@@ -70,6 +72,16 @@ const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f
     WHERE f.stage = @stage AND f.client_id = @clientID AND f.status = 'scheduled' AND f.lease_until > @now)
   + (SELECT count(*) FROM outbound_contacts f
     WHERE f.stage = @stage AND f.client_id = @clientID AND f.awaiting IS NOT NULL AND f.awaiting_until > @now)`;
+
+/** What a statement that may end a contact returns of it (for its statusCallbackUrl delivery). */
+const ENDED = 'RETURNING number, status, outcome, duration_seconds';
+interface EndedRow {
+  number: string;
+  status: ContactStatus;
+  outcome: CallOutcome | null;
+  duration_seconds: number | null;
+}
+const toEnd = (r: EndedRow) => ({ number: r.number, status: r.status, outcome: r.outcome, durationSeconds: r.duration_seconds });
 
 /**
  * The outbound store on SQLite. better-sqlite3 is synchronous: each method runs its statements
@@ -121,8 +133,13 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly suppressTx;
   private readonly toCompleteStmt;
   private readonly completeRequestsTx;
+  private readonly callbackUrlStmt;
+  private readonly queueDelivery;
 
   constructor(db: Db) {
+    // statusCallbackUrl deliveries are written inside the transactions below (docs/http.md §9.6).
+    this.queueDelivery = prepareQueueDelivery(db);
+    this.callbackUrlStmt = db.prepare<[Stage, string], string | null>('SELECT status_callback_url FROM outbound_requests WHERE stage = ? AND req_id = ?').pluck();
     this.getClientStmt = db.prepare<[Stage, string], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? AND client_id = ?');
     this.listClientsStmt = db.prepare<[Stage], ClientRow>('SELECT * FROM outbound_clients WHERE stage = ? ORDER BY client_id');
     this.deleteClientStmt = db.prepare<[Stage, string]>('DELETE FROM outbound_clients WHERE stage = ? AND client_id = ?');
@@ -222,11 +239,11 @@ export class SqliteOutboundStore implements OutboundStore {
     this.dispatchedStmt = db.prepare(
       `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = @at, lease_owner = NULL, lease_until = NULL,
          call_id = @callId, awaiting = @awaits, awaiting_until = @awaitingUntil, poll_at = @pollAt,
-         callback_key = CASE WHEN @awaits IS NULL THEN NULL ELSE callback_key END ${owned}`,
+         callback_key = CASE WHEN @awaits IS NULL THEN NULL ELSE callback_key END ${owned} ${ENDED}`,
     );
     this.recordedStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
-         dispatched_at = @at, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
+         dispatched_at = @at, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
     );
     this.retryStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
@@ -235,7 +252,7 @@ export class SqliteOutboundStore implements OutboundStore {
     );
     this.failedStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
-         last_error = @error, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned}`,
+         last_error = @error, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
     );
     this.byCallbackKeyStmt = db.prepare<[Stage, string], { rowid: number; req_id: string; number: string; status: ContactStatus; redials: number }>(
       `SELECT rowid, req_id, number, status, redials FROM outbound_contacts
@@ -356,21 +373,32 @@ export class SqliteOutboundStore implements OutboundStore {
       },
     );
     this.completeTx = db.transaction((owner: string, done: Completion[]) => {
+      const urls = new Map<string, string | null>();
       for (const c of done) {
         const { stage, reqID, seq, attempts } = c.contact;
         const key = { stage, reqID, seq, attempts, owner };
+        // The row as this attempt left it, when the attempt ended the contact (and the claim was still ours).
+        let ended: EndedRow | undefined;
         if (c.kind === 'dispatched') {
-          this.dispatchedStmt.run({
+          const row = this.dispatchedStmt.get({
             ...key,
             at: c.at,
             callId: c.callId ?? null,
             awaits: c.awaits ?? null,
             awaitingUntil: c.awaits ? (c.awaitingUntil ?? null) : null,
             pollAt: c.awaits === 'poll' ? (c.pollAt ?? c.at) : null,
-          });
-        } else if (c.kind === 'recorded') this.recordedStmt.run({ ...key, at: c.at });
-        else if (c.kind === 'retry') this.retryStmt.run({ ...key, dueAt: c.dueAt, error: c.error, uncounted: c.uncounted ? 1 : 0 });
-        else this.failedStmt.run({ ...key, error: c.error });
+          }) as EndedRow | undefined;
+          if (!c.awaits) ended = row;
+        } else if (c.kind === 'recorded') ended = this.recordedStmt.get({ ...key, at: c.at }) as EndedRow | undefined;
+        else if (c.kind === 'retry') {
+          this.retryStmt.run({ ...key, dueAt: c.dueAt, error: c.error, uncounted: c.uncounted ? 1 : 0 });
+          continue;
+        } else ended = this.failedStmt.get({ ...key, error: c.error }) as EndedRow | undefined;
+        if (!ended) continue;
+        const requestKey = `${stage}/${reqID}`;
+        if (!urls.has(requestKey)) urls.set(requestKey, this.callbackUrlStmt.get(stage, reqID) ?? null);
+        const url = urls.get(requestKey);
+        if (url) this.queueDelivery(contactEnded(stage, reqID, url, toEnd(ended), c.at));
       }
     });
     this.outcomeTx = db.transaction((stage: Stage, callbackKey: string, report: OutcomeReport): OutcomeResult => {
@@ -383,7 +411,12 @@ export class SqliteOutboundStore implements OutboundStore {
         row.status !== 'cancelled' &&
         row.redials < report.redial.maxRedials;
       if (redial) this.redialStmt.run({ ...args, dueAt: report.redial!.dueAt });
-      else this.finalOutcomeStmt.run(args);
+      else {
+        this.finalOutcomeStmt.run(args);
+        const url = this.callbackUrlStmt.get(stage, row.req_id);
+        const end = { number: row.number, status: 'dispatched' as const, outcome: report.outcome, durationSeconds: report.durationSeconds };
+        if (url) this.queueDelivery(contactEnded(stage, row.req_id, url, end, report.at));
+      }
       return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
     });
     this.pollsTx = db.transaction((now: number, nextPollAt: number, limit: number): PollDue[] => {
@@ -391,8 +424,13 @@ export class SqliteOutboundStore implements OutboundStore {
       for (const r of rows) this.pollLaterStmt.run(nextPollAt, r.rowid);
       return rows.map(({ rowid: _r, ...p }) => p);
     });
+    // The completion's delivery is written with the completed_at mark (docs/http.md §9.6).
     this.completeRequestsTx = db.transaction((now: number, limit: number): RequestState[] =>
-      this.toCompleteStmt.all({ now, limit }).map((row) => ({ request: toRequest(row), contacts: this.contactsStmt.all(row.stage, row.req_id).map(toContact) })),
+      this.toCompleteStmt.all({ now, limit }).map((row) => {
+        const state = { request: toRequest(row), contacts: this.contactsStmt.all(row.stage, row.req_id).map(toContact) };
+        this.queueDelivery(requestCompleted(state, now));
+        return state;
+      }),
     );
     this.suppressTx = db.transaction((stage: Stage, clientID: string, numbers: string[], now: number): number => {
       let added = 0;

@@ -113,7 +113,7 @@ export type Completion =
   | { kind: 'recorded'; contact: ClaimedContact; at: number }
   /** `uncounted`: a platform's "too many requests", which does not use up an attempt (docs/http.md §9). */
   | { kind: 'retry'; contact: ClaimedContact; error: string; dueAt: number; uncounted?: boolean }
-  | { kind: 'failed'; contact: ClaimedContact; error: string };
+  | { kind: 'failed'; contact: ClaimedContact; error: string; at: number };
 
 export interface ClaimScope {
   stage: Stage;
@@ -240,21 +240,29 @@ export interface OutboundStore {
   /** §9: clients with contacts due now (not paused), with their settings and calls in flight. */
   dueClients(now: number, stages: Stage[]): Promise<DueClient[]>;
 
-  /** Apply dispatch outcomes in one transaction; an outcome whose claim was lost changes nothing. */
+  /**
+   * Apply dispatch outcomes in one transaction; an outcome whose claim was lost changes nothing.
+   * An outcome that ends its contact (failed, recorded, or dispatched with nothing awaited) of a
+   * request with a statusCallbackUrl writes that contact's delivery to the outbox in the same
+   * transaction (docs/http.md §9.6).
+   */
   complete(owner: string, done: Completion[]): Promise<void>;
 
   /**
    * §9: record a platform's final status for the attempt whose callback key this is, once:
    * busy/no-answer with `redial` and redials left → scheduled again at `redial.dueAt`; otherwise
    * final. The attempt's key is spent, so a repeated or late callback is `unknown` and changes
-   * nothing. Applies whether or not the dispatch's own completion has been written yet.
+   * nothing. Applies whether or not the dispatch's own completion has been written yet. A final
+   * outcome of a request with a statusCallbackUrl writes the contact's delivery to the outbox in
+   * the same transaction (docs/http.md §9.6).
    */
   recordOutcome(stage: Stage, callbackKey: string, report: OutcomeReport): Promise<OutcomeResult>;
 
   /**
    * §9: requests with a statusCallbackUrl that have just finished (no contact waiting to be
    * dialled, no call awaiting its outcome) are marked completed and returned with their contacts,
-   * each exactly once whichever instance asks.
+   * each exactly once whichever instance asks; the completion's delivery is written to the outbox
+   * in the same transaction (docs/http.md §9.6).
    */
   completeRequests(now: number, limit: number): Promise<RequestState[]>;
 

@@ -5,7 +5,6 @@ import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
 import type { ClaimedContact, ClientSettings, Completion, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
-import type { OutboundCallbacks } from './outboundCallbacks.js';
 import type { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
@@ -20,8 +19,12 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Per-client callsPerSecond, made from `Stores.limiters` (shared across instances on PostgreSQL, docs/http.md §11). */
   pacer?: CallPacer;
-  /** statusCallbackUrl notifications (docs/http.md §9), when EVENTS_WEBHOOK_SECRET is set. */
-  callbacks?: OutboundCallbacks;
+  /**
+   * Called after contacts ended or requests completed were recorded: the store wrote their
+   * statusCallbackUrl deliveries to the outbox in the same transactions (docs/http.md §9.6).
+   * Only when EVENTS_WEBHOOK_SECRET is set (no statusCallbackUrl exists otherwise).
+   */
+  onEnded?: () => void;
 }
 
 /** Records an outcome read back by polling (a Studio Execution that ended). */
@@ -40,6 +43,9 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
+
+/** A dispatch outcome that ends its contact (no outcome awaited from the platform). */
+const ends = (d: Completion) => d.kind === 'failed' || d.kind === 'recorded' || (d.kind === 'dispatched' && !d.awaits);
 
 /**
  * The durable scheduler. Due contacts are claimed in one store call under a lease
@@ -66,7 +72,7 @@ export class OutboundScheduler {
   private readonly polling = new Set<Promise<void>>();
   private readonly pacer: CallPacer;
   private readonly pacedProd: boolean;
-  private readonly callbacks: OutboundCallbacks | undefined;
+  private readonly onEnded: (() => void) | undefined;
   private readonly requests = new Map<string, Promise<OutboundRequest | undefined>>();
   private pending: Completion[] = [];
   private flushQueued = false;
@@ -87,7 +93,7 @@ export class OutboundScheduler {
     private readonly polled?: PolledOutcome,
   ) {
     this.pacer = opts.pacer;
-    this.callbacks = opts.callbacks;
+    this.onEnded = opts.onEnded;
     this.pacedProd = deps.config.DIALER !== 'record';
     this.pollMs = opts.pollMs ?? 200;
     this.maxInFlight = opts.maxInFlight ?? 256;
@@ -164,7 +170,7 @@ export class OutboundScheduler {
         if (waitMs !== undefined) nextMs = Math.min(nextMs, waitMs);
       }
       if (this.polled && this.running) await this.startPolls(now);
-      if (this.callbacks) for (const done of await this.store.completeRequests(now, 20)) this.callbacks.completed(done);
+      if (this.onEnded && (await this.store.completeRequests(now, 20)).length > 0) this.onEnded();
     } catch (e) {
       this.deps.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'outbound claim failed');
     } finally {
@@ -290,7 +296,7 @@ export class OutboundScheduler {
       outboundDispatches.inc({ stage: c.stage, result: 'retry' });
     } else {
       const error = outcome.kind === 'retry' ? `${outcome.error} (gave up after ${c.attempts} attempts)` : outcome.error;
-      this.pending.push({ kind: 'failed', contact: c, error });
+      this.pending.push({ kind: 'failed', contact: c, error, at: now });
       outboundDispatches.inc({ stage: c.stage, result: 'failed' });
       // The request id and key identify the contact for operators; the number stays out of logs.
       this.deps.logger.warn({ stage: c.stage, obdReqID: c.reqID, idempotencyKey: c.idempotencyKey, attempts: c.attempts, error }, 'outbound contact failed');
@@ -311,7 +317,7 @@ export class OutboundScheduler {
     this.flushing = this.flushing.then(async () => {
       try {
         await this.store.complete(this.owner, done);
-        if (this.callbacks) await this.notifyEnded(done);
+        if (this.onEnded && done.some(ends)) this.onEnded();
       } catch (e) {
         // Kept and written again on the next tick (the contacts stay leased to this scheduler, so
         // it never dials them twice); after a crash they are claimed again with the same keys.
@@ -320,16 +326,6 @@ export class OutboundScheduler {
       }
     });
     return this.flushing;
-  }
-
-  /** Contacts whose dial attempt was their end (no outcome to await): tell their statusCallbackUrl. */
-  private async notifyEnded(done: Completion[]): Promise<void> {
-    for (const d of done) {
-      const status = d.kind === 'failed' ? 'failed' : d.kind === 'recorded' ? 'recorded' : d.kind === 'dispatched' && !d.awaits ? 'dispatched' : undefined;
-      if (!status) continue;
-      const req = await this.request(d.contact.stage, d.contact.reqID);
-      if (req) this.callbacks!.contactEnded(d.contact.stage, req, { number: d.contact.number, status, outcome: null, durationSeconds: null });
-    }
   }
 
   private request(stage: Stage, reqID: string): Promise<OutboundRequest | undefined> {

@@ -181,7 +181,7 @@ export class PgPauseStore implements PauseStore {
         [stage, at, cli, next.pause, next.reason, change.source, change.callId ?? null, cur.pause, cur.reason, cur.since, this.origin],
       );
       const event = toPauseEvent(ev.rows[0]!);
-      if (change.notify) await c.query('INSERT INTO event_outbox (event_id, name) VALUES ($1, $2)', [event.id, cur.name]);
+      if (change.notify) await c.query("INSERT INTO outbox (type, event_id, name) VALUES ('pause.changed', $1, $2)", [event.id, cur.name]);
       await this.notifyPeers(c, { k: 'pause', id: event.id });
       outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
     }

@@ -71,7 +71,7 @@ export class SqlitePauseStore implements PauseStore {
       'INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (@stage, @callId, @step, @reply, @now)',
     );
 
-    this.queueNotificationStmt = db.prepare('INSERT INTO event_outbox (event_id, name) VALUES (?, ?)');
+    this.queueNotificationStmt = db.prepare("INSERT INTO outbox (type, event_id, name) VALUES ('pause.changed', ?, ?)");
 
     this.saveTx = db.transaction((stage: Stage, cli: string, profile: AgentProfile, now: number) => this.upsert(stage, cli, profile, now));
     this.importTx = db.transaction((stage: Stage, rows: { cli: string; profile: AgentProfile }[], now: number) => {

@@ -86,7 +86,7 @@ export interface PauseChange {
    * otherwise `reply` (pure, synchronous) builds it from the outcome, it is stored, and returned.
    */
   alsoKeep?: StepKey & { reply: (outcome: PauseOutcome) => string };
-  /** Queue the change notification of the event, if there is one, in the same transaction (notifications.store.ts). */
+  /** Queue the change notification of the event, if there is one, in the same transaction (src/delivery/outbox.store.ts). */
   notify?: boolean;
 }
 

@@ -19,7 +19,7 @@ const SCANS_ALLOWED: { table: string; sql: RegExp; why: string }[] = [
   { table: 'ivr_steps', sql: /DELETE FROM ivr_steps WHERE created_at/, why: 'hourly prune: only registered agents’ own IVR calls' },
   { table: 'ivr_calls', sql: /DELETE FROM ivr_calls WHERE first_seen/, why: 'hourly prune: only registered agents’ own IVR calls' },
   { table: 'schema_migrations', sql: /FROM schema_migrations/, why: 'start-up, one row per migration' },
-  { table: 'event_outbox', sql: /SELECT count\(\*\) FROM event_outbox/, why: 'at shutdown, to log what is left: only notifications not yet delivered' },
+  { table: 'outbox', sql: /SELECT count\(\*\) FROM outbox/, why: 'at shutdown, to log what is left: only deliveries not yet made' },
   { table: 'r', sql: /SET completed_at = @now/, why: 'its partial index holds only unfinished requests with a statusCallbackUrl (docs/http.md §9)' },
   { table: 'json_each', sql: /FROM json_each\(/, why: "the request's own numbers (at most 1,000), not a table" },
 ];

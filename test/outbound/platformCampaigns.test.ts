@@ -6,7 +6,7 @@ import { createFeatures } from '../../src/features.js';
 import { createOutboundFeature } from '../../src/outbound/outbound.feature.js';
 import { buildTestApp, type TestApp } from '../helpers/buildTestApp.js';
 import { freePort } from '../helpers/listen.js';
-import { signNotification } from '../../src/breaks/notify.signature.js';
+import { signNotification } from '../../src/delivery/signature.js';
 import { startReceiver } from '../breaks/receiver.js';
 import { startExotelDouble } from './doubles/exotel.js';
 import { startPlivoDouble } from './doubles/plivo.js';

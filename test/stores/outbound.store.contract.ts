@@ -138,7 +138,7 @@ export function outboundStoreContract(open: OpenStores): void {
       await store.complete('me', [
         { kind: 'dispatched', contact: c0!, at: T0 + 5 },
         { kind: 'retry', contact: c1!, error: 'dialer answered HTTP 503', dueAt: T0 + 2_000 },
-        { kind: 'failed', contact: c2!, error: 'dialer refused with HTTP 400' },
+        { kind: 'failed', contact: c2!, error: 'dialer refused with HTTP 400', at: T0 + 5 },
       ]);
       // Not this owner's claim: ignored.
       await store.complete('someone-else', [{ kind: 'dispatched', contact: c3!, at: T0 + 5 }]);
@@ -154,7 +154,7 @@ export function outboundStoreContract(open: OpenStores): void {
       const retried = await store.claim('me', T0 + 2_000, T0 + 20_000, 10);
       expect(retried.map((c) => [c.seq, c.attempts])).toEqual([[1, 2]]);
       // An outcome for an older attempt of a contact claimed again is stale: ignored.
-      await store.complete('me', [{ kind: 'failed', contact: c1!, error: 'stale' }]);
+      await store.complete('me', [{ kind: 'failed', contact: c1!, error: 'stale', at: T0 + 6 }]);
       expect((await store.requestState('prod', 'req1'))!.contacts[1]).toMatchObject({ status: 'scheduled', attempts: 2 });
     });
 

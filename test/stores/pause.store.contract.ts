@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Stores } from '../../src/db/stores.js';
 import type { AgentRecord, PauseStore, PauseTarget } from '../../src/pause/pause.store.js';
+import type { QueuedChange, QueuedDelivery } from '../../src/delivery/outbox.store.js';
 import type { OpenStores } from './engines.js';
+
+/** A claimed change notification: the only kind of delivery a pause change writes. */
+function change(q: QueuedDelivery): QueuedChange {
+  expect(q.type).toBe('pause.changed');
+  return q as QueuedChange;
+}
 
 /**
  * What every PauseStore, BreaksStore and IvrStepsStore must do, whatever the engine
@@ -227,9 +234,9 @@ export function pauseStoreContract(open: OpenStores): void {
     });
   });
 
-  describe('NotificationStore', () => {
+  describe('OutboxStore: change notifications', () => {
     it('when changes queue notifications, then they are claimed oldest first, once, with the agent name, and settle per attempt', async () => {
-      const out = opened.stores.notifications;
+      const out = opened.stores.outbox;
       await store.saveAgent('test', CLI, { name: 'Asha' }, T0);
       await store.applyPauseChange('test', CLI, pauseOn('lunch'), { at: T0 + 1, source: 'webhook', notify: true });
       // No notification: not asked for, or nothing changed.
@@ -241,7 +248,7 @@ export function pauseStoreContract(open: OpenStores): void {
 
       const NOW = 1_000_000;
       const [a, b] = await Promise.all([out.claim('s1', NOW, NOW + 100, 1), out.claim('s2', NOW, NOW + 100, 5)]);
-      const claimed = [...a!, ...b!].sort((x, y) => x.event.id - y.event.id);
+      const claimed = [...a!, ...b!].map(change).sort((x, y) => x.event.id - y.event.id);
       expect(claimed.map((q) => [q.event.reason, q.event.source, q.event.callId, q.name, q.attempts])).toEqual([
         ['lunch', 'webhook', null, 'Asha', 1],
         [null, 'ivr', 'CA9', 'Asha R', 1],
@@ -249,22 +256,22 @@ export function pauseStoreContract(open: OpenStores): void {
       expect(claimed[0]!.event).toMatchObject({ stage: 'test', cli: CLI, at: T0 + 1, pause: true, prevPause: false });
       expect(await out.claim('s3', NOW + 50, NOW + 150, 5)).toEqual([]);
 
-      const owner = (q: (typeof claimed)[number]) => (a!.includes(q) ? 's1' : 's2');
+      const owner = (q: QueuedChange) => (a!.includes(q) ? 's1' : 's2');
       const [first, second] = claimed;
       // A settlement from someone else's claim changes nothing.
-      await out.settle('intruder', { kind: 'done', eventId: first!.event.id, attempts: 1 });
-      await out.settle(owner(first!), { kind: 'done', eventId: first!.event.id, attempts: 1 });
-      await out.settle(owner(second!), { kind: 'retry', eventId: second!.event.id, attempts: 1, dueAt: NOW + 500 });
+      await out.settle('intruder', { kind: 'done', rowId: first!.rowId, attempts: 1 });
+      await out.settle(owner(first!), { kind: 'done', rowId: first!.rowId, attempts: 1 });
+      await out.settle(owner(second!), { kind: 'retry', rowId: second!.rowId, attempts: 1, dueAt: NOW + 500 });
       expect(await out.count()).toBe(1);
       expect(await out.claim('s3', NOW + 499, NOW + 1000, 5)).toEqual([]);
       const again = await out.claim('s3', NOW + 500, NOW + 1000, 5);
-      expect(again.map((q) => [q.event.id, q.attempts])).toEqual([[second!.event.id, 2]]);
+      expect(again.map((q) => [change(q).event.id, q.attempts])).toEqual([[second!.event.id, 2]]);
       // A lease that ran out is taken over; the old claim's settlement is stale.
       const taken = await out.claim('s4', NOW + 1000, NOW + 2000, 5);
       expect(taken.map((q) => q.attempts)).toEqual([3]);
-      await out.settle('s3', { kind: 'done', eventId: second!.event.id, attempts: 2 });
+      await out.settle('s3', { kind: 'done', rowId: second!.rowId, attempts: 2 });
       expect(await out.count()).toBe(1);
-      await out.settle('s4', { kind: 'done', eventId: second!.event.id, attempts: 3 });
+      await out.settle('s4', { kind: 'done', rowId: second!.rowId, attempts: 3 });
       expect(await out.count()).toBe(0);
     });
   });

@@ -2,14 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
-import { ChangeNotifier, type NotifierOptions } from '../../src/breaks/notifier.js';
+import { OutboxSender, type SenderOptions } from '../../src/delivery/sender.js';
 import { openTestStores, type TestStores } from '../helpers/testStores.js';
-import { signNotification, signatureHeaders } from '../../src/breaks/notify.signature.js';
+import { signNotification, signatureHeaders } from '../../src/delivery/signature.js';
 import type { PauseChangeEvent } from '../../src/events/bus.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { buildTestApp, FakeClock } from '../helpers/buildTestApp.js';
-import { startReceiver, until, type Receiver } from './receiver.js';
+import { startReceiver, until, type Receiver } from '../breaks/receiver.js';
 
 const SECRET = 'whsec_5f2b8c1e9d';
 
@@ -35,7 +35,7 @@ function verifies(r: { headers: Record<string, string | string[] | undefined>; b
 }
 
 const receivers: Receiver[] = [];
-const notifiers: ChangeNotifier[] = [];
+const notifiers: OutboxSender[] = [];
 const opened: TestStores[] = [];
 afterEach(async () => {
   await Promise.all(notifiers.splice(0).map((n) => n.stop()));
@@ -44,14 +44,14 @@ afterEach(async () => {
 });
 
 /** A sender on a fresh outbox; `queue` commits a pause change that queues its notification. */
-function notifier(url: string, over: Partial<NotifierOptions> = {}, on?: TestStores) {
+function notifier(url: string, over: Partial<SenderOptions> = {}, on?: TestStores) {
   const logs: string[] = [];
   const metrics = createMetrics();
   const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }));
   const t = on ?? openTestStores();
   if (!on) opened.push(t);
   const { stores } = t;
-  const n = new ChangeNotifier({ store: stores.notifications, url, secret: SECRET, clock: new FakeClock(), logger, metrics, baseDelayMs: 20, maxDelayMs: 100, ...over });
+  const n = new OutboxSender({ store: stores.outbox, eventsUrl: url, secret: SECRET, clock: new FakeClock(), logger, metrics, baseDelayMs: 20, maxDelayMs: 100, ...over });
   notifiers.push(n);
   n.start();
   const count = async (result: string) =>

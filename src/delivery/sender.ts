@@ -1,26 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { iso, type Clock } from '../clock.js';
-import type { PauseChangeEvent } from '../events/bus.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { NotificationStore, QueuedNotification } from './notifications.store.js';
-import { EVENT_ID_HEADER, signatureHeaders } from './notify.signature.js';
+import { notificationOf } from './changeNotification.js';
+import type { OutboxStore, QueuedDelivery } from './outbox.store.js';
+import { EVENT_ID_HEADER, signatureHeaders } from './signature.js';
 
 /**
- * Change notifications: every committed pause change is POSTed as JSON to EVENTS_WEBHOOK_URL,
- * signed (notify.signature.ts). The change itself never waits: it only queues a row in the
- * outbox in its own transaction (notifications.store.ts). Senders on every instance claim due
- * rows under a lease, oldest first, so each notification goes out from one sender at a time;
- * connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff and jitter,
- * any other 4xx is the receiver refusing and is not retried. The outbox is durable: what is not
- * delivered when the service stops goes out after the next start (from any instance).
- * `X-Central-Event-Id` (and `id` in the body) is the same for every attempt of one change
- * (`{stage}-{event id}`), so receivers can de-duplicate the rare second delivery after a crash.
+ * The one sender of every signed delivery in the outbox (outbox.store.ts): change notifications
+ * of committed pause changes to EVENTS_WEBHOOK_URL (docs/http.md §11) and createOutbound's
+ * statusCallbackUrl deliveries to each request's own URL (docs/http.md §9.6). The change itself
+ * never waits: it only writes a row in the outbox in its own transaction. Senders on every
+ * instance claim due rows under a lease, oldest first, so each delivery goes out from one sender
+ * at a time; connection errors, timeouts, 408, 429 and 5xx are retried with exponential backoff
+ * and jitter, any other 4xx is the receiver refusing and is not retried. Every body is signed
+ * with EVENTS_WEBHOOK_SECRET (signature.ts). The outbox is durable: what is not delivered when
+ * the service stops goes out after the next start (from any instance). `X-Central-Event-Id` (and
+ * `id` in the body) is the same for every attempt of one delivery, so receivers can de-duplicate
+ * the rare second delivery after a sender died between delivering and recording it.
  */
 
-export interface NotifierOptions {
-  store: NotificationStore;
-  url: string;
+export interface SenderOptions {
+  store: OutboxStore;
+  /** EVENTS_WEBHOOK_URL, where change notifications go; without it they are dropped (logged). */
+  eventsUrl?: string;
   secret: string;
   /** For the signature's timestamp. */
   clock: Clock;
@@ -38,38 +41,22 @@ export interface NotifierOptions {
   batch?: number;
 }
 
-export interface ChangeNotification extends PauseChangeEvent {
-  id: string;
-  type: 'pause.changed';
-}
-
 export type Outcome = 'delivered' | 'retry' | 'refused';
+
+/** One delivery as sent: where, its id, its exact bytes. */
+interface Outgoing {
+  url: string;
+  id: string;
+  body: string;
+}
 
 const DEFAULTS = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 60_000, timeoutMs: 5_000, drainMs: 2_000, pollMs: 1_000, batch: 16 };
 /** A claim outlives one attempt's timeout by this much before another sender may take it over. */
 const LEASE_GRACE_MS = 5_000;
 
-/** The notification of one queued change, as sent. */
-export function notificationOf(q: QueuedNotification): ChangeNotification {
-  const e = q.event;
-  return {
-    id: `${e.stage}-${e.id}`,
-    type: 'pause.changed',
-    stage: e.stage,
-    at: iso(e.at),
-    cli: e.cli,
-    name: q.name,
-    pause: e.pause,
-    reason: e.reason,
-    source: e.source,
-    callId: e.callId,
-  };
-}
-
-export class ChangeNotifier {
-  private readonly opts: Required<NotifierOptions>;
+export class OutboxSender {
+  private readonly opts: Required<Omit<SenderOptions, 'eventsUrl'>> & Pick<SenderOptions, 'eventsUrl'>;
   private readonly owner = randomUUID();
-  private readonly host: string;
   private running = false;
   private stopping = false;
   private abandon = false;
@@ -80,9 +67,8 @@ export class ChangeNotifier {
   /** The earliest retry this sender scheduled and has not claimed since. */
   private nextRetryAt = Infinity;
 
-  constructor(options: NotifierOptions) {
+  constructor(options: SenderOptions) {
     this.opts = { ...DEFAULTS, ...options };
-    this.host = new URL(options.url).host;
   }
 
   start(): void {
@@ -97,7 +83,7 @@ export class ChangeNotifier {
     this.wakeUp?.();
   }
 
-  /** Notifications in the outbox, delivered by no one yet. */
+  /** Deliveries in the outbox, delivered by no one yet. */
   pending(): Promise<number> {
     return this.opts.store.count();
   }
@@ -119,7 +105,7 @@ export class ChangeNotifier {
     clearTimeout(deadline);
     this.running = false;
     const left = await this.pending().catch(() => undefined);
-    if (left) this.opts.logger.warn({ undelivered: left }, 'events webhook notifications kept in the outbox for the next start');
+    if (left) this.opts.logger.warn({ undelivered: left }, 'signed deliveries kept in the outbox for the next start');
   }
 
   private async run(): Promise<void> {
@@ -133,13 +119,13 @@ export class ChangeNotifier {
         for (const q of batch) {
           if (this.abandon) {
             // Not attempted: due again at once, for whoever looks next.
-            await this.opts.store.settle(this.owner, { kind: 'retry', eventId: q.event.id, attempts: q.attempts, dueAt: 0 });
+            await this.opts.store.settle(this.owner, { kind: 'retry', rowId: q.rowId, attempts: q.attempts, dueAt: 0 });
             continue;
           }
           await this.deliver(q);
         }
       } catch (e) {
-        this.opts.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'events webhook outbox not readable');
+        this.opts.logger.error({ errType: (e as Error)?.name, errCode: (e as { code?: string })?.code }, 'delivery outbox not readable');
       }
       // Stopping: done once nothing is due now.
       if (this.stopping && claimed === 0) return;
@@ -157,11 +143,26 @@ export class ChangeNotifier {
     return wait;
   }
 
-  private async deliver(q: QueuedNotification): Promise<void> {
+  /** What goes out for a claimed row: a change notification is built now, a callback was built when written. */
+  private outgoing(q: QueuedDelivery): Outgoing | undefined {
+    if (q.type !== 'pause.changed') return { url: q.url, id: q.id, body: q.body };
+    if (!this.opts.eventsUrl) return undefined;
     const n = notificationOf(q);
-    const result = await this.send(n);
+    return { url: this.opts.eventsUrl, id: n.id, body: JSON.stringify(n) };
+  }
+
+  private async deliver(q: QueuedDelivery): Promise<void> {
     const { metrics, logger, store, maxAttempts } = this.opts;
-    const key = { eventId: q.event.id, attempts: q.attempts };
+    const key = { rowId: q.rowId, attempts: q.attempts };
+    const n = this.outgoing(q);
+    if (!n) {
+      // Queued while EVENTS_WEBHOOK_URL was set, which it no longer is: nowhere to send it.
+      metrics.eventsWebhookDeliveries.inc({ result: 'failed' });
+      logger.warn({ type: q.type }, 'change notification dropped: EVENTS_WEBHOOK_URL is not set');
+      await store.settle(this.owner, { kind: 'done', ...key });
+      return;
+    }
+    const result = await this.send(n);
     if (this.abandon && result === 'retry') {
       await store.settle(this.owner, { kind: 'retry', ...key, dueAt: 0 });
       return;
@@ -169,7 +170,7 @@ export class ChangeNotifier {
     if (result === 'delivered' || result === 'refused' || q.attempts >= maxAttempts) {
       if (result !== 'delivered') {
         metrics.eventsWebhookDeliveries.inc({ result: 'failed' });
-        logger.warn({ eventId: n.id, attempts: q.attempts, host: this.host }, 'events webhook notification not delivered; giving up');
+        logger.warn({ type: q.type, eventId: n.id, attempts: q.attempts, host: hostOf(n.url) }, 'signed delivery not delivered; giving up');
       } else metrics.eventsWebhookDeliveries.inc({ result: 'delivered' });
       await store.settle(this.owner, { kind: 'done', ...key });
       return;
@@ -199,11 +200,11 @@ export class ChangeNotifier {
     });
   }
 
-  private async send(n: ChangeNotification): Promise<Outcome> {
+  private async send(n: Outgoing): Promise<Outcome> {
     const ctrl = new AbortController();
     this.inflight = ctrl;
     try {
-      return await postSigned(this.opts.url, this.opts.secret, Math.floor(this.opts.clock.now() / 1000), n.id, JSON.stringify(n), this.opts.timeoutMs, ctrl);
+      return await postSigned(n.url, this.opts.secret, Math.floor(this.opts.clock.now() / 1000), n.id, n.body, this.opts.timeoutMs, ctrl);
     } finally {
       this.inflight = undefined;
     }
@@ -211,12 +212,11 @@ export class ChangeNotifier {
 }
 
 /**
- * One signed delivery attempt, shared by every notification the service sends (these change
- * notifications and createOutbound's statusCallbackUrl, docs/http.md §9): JSON POST with the
- * signature headers and `X-Central-Event-Id`, redirects not followed; 2xx delivered; a connection
- * error, a timeout, 408, 429 or 5xx may be retried; any other status is the receiver refusing.
+ * One signed delivery attempt: JSON POST with the signature headers and `X-Central-Event-Id`,
+ * redirects not followed; 2xx delivered; a connection error, a timeout, 408, 429 or 5xx may be
+ * retried; any other status is the receiver refusing.
  */
-export async function postSigned(
+async function postSigned(
   url: string,
   secret: string,
   timestampS: number,
@@ -250,8 +250,17 @@ export async function postSigned(
   }
 }
 
-/** Exponential backoff with "equal jitter" (half the step fixed, half random, capped), for every sender. */
-export function notificationBackoff(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+/** Only the host goes into log lines: a URL's path or query may carry a receiver's token. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+/** Exponential backoff with "equal jitter" (half the step fixed, half random, capped). */
+function notificationBackoff(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
   const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
   return step / 2 + Math.random() * (step / 2);
 }
