@@ -6,7 +6,7 @@ import { readBody } from '../http/body.js';
 import { AppError } from '../http/errors.js';
 import { Params } from '../http/params.js';
 import { handle, send } from '../http/respond.js';
-import { route } from '../http/routing.js';
+import { route, stageGuard } from '../http/routing.js';
 import type { Clock } from '../clock.js';
 import { checkLongUrl, checkSlug, parseIsoInstant, SLUG } from './shorturl.rules.js';
 import type { ShortUrlService } from './shorturl.service.js';
@@ -99,6 +99,20 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
       send(req, res, 200, { ...stats });
     }),
   });
+
+  // docs/http.md §6: links are stage-less, so either stage's admin path names the same link.
+  route(
+    router,
+    '/admin/:stage/links/:code',
+    {
+      delete: handle(async (req, res) => {
+        const code = codeParam(req);
+        if (!SLUG.test(code) || !(await service.remove(code))) throw new AppError('NOT_FOUND', 'no such short link', 'code');
+        res.status(204).end();
+      }),
+    },
+    stageGuard,
+  );
 
   const status = config.SHORTURL_REDIRECT_STATUS;
   // A plain middleware rather than `router.get('/:code')`: an Express route would also answer

@@ -17,11 +17,20 @@ export interface CreateInput {
   expiresAt?: number;
 }
 
-/** What a redirect needs; links never change after creation, so a cached entry never goes stale. */
+/**
+ * What a redirect needs. A link never changes after creation, but it can be deleted, on this
+ * instance or another one: an entry is used for at most CACHE_TTL_MS after it was read, then the
+ * database is asked again (docs/http.md §3, §11). Expiry needs no re-read: `expiresAt` is cached.
+ */
 interface CachedLink {
   longUrl: string;
   expiresAt: number | null;
+  /** When it was read from the database (or created here). */
+  cachedAt: number;
 }
+
+/** How long a deleted link may still redirect on an instance that had it cached (docs/http.md §11). */
+export const CACHE_TTL_MS = 2_000;
 
 export type Resolution = { kind: 'redirect'; longUrl: string } | { kind: 'gone' } | { kind: 'unknown' };
 
@@ -80,7 +89,7 @@ export class ShortUrlService {
       const code = slug ?? this.newCode();
       const stored = await this.store.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt });
       if (stored.kind === 'inserted') {
-        this.cache.set(code, { longUrl, expiresAt });
+        this.cache.set(code, { longUrl, expiresAt, cachedAt: createdAt });
         this.counted.created.inc();
         return { code, shortUrl: shortUrl(code), created: true };
       }
@@ -97,13 +106,15 @@ export class ShortUrlService {
   /** Where `/{code}` leads now; a GET (`countVisit`) that redirects counts one visit. */
   async resolve(code: string, countVisit: boolean): Promise<Resolution> {
     let link = this.cache.get(code);
-    if (!link) {
+    if (!link || this.clock.now() - link.cachedAt >= CACHE_TTL_MS) {
+      const readAt = this.clock.now();
       const row = await this.store.byCode(code);
       if (!row) {
+        this.cache.delete(code);
         this.counted.notFound.inc();
         return { kind: 'unknown' };
       }
-      link = { longUrl: row.longUrl, expiresAt: row.expiresAt };
+      link = { longUrl: row.longUrl, expiresAt: row.expiresAt, cachedAt: readAt };
       this.cache.set(code, link);
     }
     const now = this.clock.now();
@@ -114,6 +125,17 @@ export class ShortUrlService {
     if (countVisit) this.visits.record(code, now);
     this.counted.redirect.inc();
     return { kind: 'redirect', longUrl: link.longUrl };
+  }
+
+  /**
+   * Delete a link (docs/http.md §6): it stops redirecting here at once and on every other instance
+   * within CACHE_TTL_MS; its counts go with it. False when there is no such link.
+   */
+  async remove(code: string): Promise<boolean> {
+    const deleted = await this.store.delete(code);
+    this.cache.delete(code);
+    this.visits.forget(code);
+    return deleted;
   }
 
   /** Stats of a link for the token that created it; undefined for anyone else, as for no link. */

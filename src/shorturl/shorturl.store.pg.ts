@@ -42,6 +42,11 @@ export class PgShortUrlStore implements ShortUrlStore {
     return r.rows[0];
   }
 
+  async delete(code: string): Promise<boolean> {
+    const r = await this.pool.query(`DELETE FROM short_urls WHERE stage = '${STAGE}' AND code = $1`, [code]);
+    return r.rowCount === 1;
+  }
+
   async addVisits(batch: VisitBatch): Promise<void> {
     if (batch.size === 0) return;
     const entries = [...batch].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

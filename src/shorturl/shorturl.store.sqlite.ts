@@ -10,6 +10,7 @@ export class SqliteShortUrlStore implements ShortUrlStore {
   private readonly insertTx;
   private readonly sameLinkStmt;
   private readonly byCodeStmt;
+  private readonly deleteStmt;
   private readonly addVisitsStmt;
   private readonly addVisitsTx;
 
@@ -31,6 +32,7 @@ export class SqliteShortUrlStore implements ShortUrlStore {
               visits, last_visit_at AS lastVisitAt
        FROM short_urls WHERE stage = '${STAGE}' AND code = ?`,
     );
+    this.deleteStmt = db.prepare(`DELETE FROM short_urls WHERE stage = '${STAGE}' AND code = ?`);
     this.addVisitsStmt = db.prepare(
       `UPDATE short_urls SET visits = visits + ?, last_visit_at = max(ifnull(last_visit_at, 0), ?)
        WHERE stage = '${STAGE}' AND code = ?`,
@@ -53,6 +55,10 @@ export class SqliteShortUrlStore implements ShortUrlStore {
 
   async byCode(code: string): Promise<LinkRow | undefined> {
     return this.byCodeStmt.get(code) as LinkRow | undefined;
+  }
+
+  async delete(code: string): Promise<boolean> {
+    return this.deleteStmt.run(code).changes === 1;
   }
 
   async addVisits(batch: VisitBatch): Promise<void> {

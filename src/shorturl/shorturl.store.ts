@@ -37,6 +37,8 @@ export interface ShortUrlStore {
   /** Insert unless the code is taken; on a conflict, look up the same generated link in the same transaction. */
   insert(link: NewLink): Promise<InsertResult>;
   byCode(code: string): Promise<LinkRow | undefined>;
+  /** Delete a link with its counts; false when there was none. */
+  delete(code: string): Promise<boolean>;
   /** Add a batch of visits in one transaction: all of it is applied or none. */
   addVisits(batch: VisitBatch): Promise<void>;
 }

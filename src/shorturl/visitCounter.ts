@@ -32,6 +32,11 @@ export class VisitCounter {
     return this.pending.get(code);
   }
 
+  /** A deleted link: its unwritten visits are dropped, so a link made again under its slug starts at 0. */
+  forget(code: string): void {
+    this.pending.delete(code);
+  }
+
   /**
    * Write every pending visit; false (and the visits kept for the next try) if the write failed.
    * Visits recorded while a write is under way go to the next batch.

@@ -38,6 +38,19 @@ export function shortUrlStoreContract(open: OpenStores): void {
       expect(await store.insert({ ...link, code: 'Slug0001', custom: true })).toEqual({ kind: 'inserted' });
     });
 
+    it('when a link is deleted, then it no longer reads back, another link stays, and deleting it again finds nothing', async () => {
+      const store = opened.stores.shortUrls;
+      await store.insert(link);
+      await store.insert({ ...link, code: 'Other000', longUrl: 'https://example.com/o' });
+      expect(await store.delete('Abc12345')).toBe(true);
+      expect(await store.byCode('Abc12345')).toBeUndefined();
+      expect(await store.byCode('Other000')).toMatchObject({ longUrl: 'https://example.com/o' });
+      expect(await store.delete('Abc12345')).toBe(false);
+      expect(await store.delete('Nope0000')).toBe(false);
+      // The code is free again, and the same generated link can be made anew.
+      expect(await store.insert({ ...link, code: 'New00000' })).toEqual({ kind: 'inserted' });
+    });
+
     it('when visit batches are added, then counts add up and the last visit is the latest', async () => {
       const store = opened.stores.shortUrls;
       await store.insert(link);
