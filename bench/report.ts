@@ -296,21 +296,28 @@ export function formatEnginesTable(engines: EngineRows[]): string {
   return aligned(head, body);
 }
 
-/** One timed run against several instances at once: the load summed, each process's own CPU. */
+/** One timed run against some of several instances on one database, every instance's CPU read. */
 export interface InstancesRound extends LoadSummary {
-  /** Per instance, in start order: CPU µs that process used ÷ the successful responses it gave. */
+  /**
+   * Per instance, in start order: the CPU µs it used ÷ the successful responses it gave, or, for
+   * an instance no load was sent to (`idle`), ÷ every successful response: what it spent on the
+   * others' changes (the bus: LISTEN/NOTIFY and re-reading the rows) per request served elsewhere.
+   */
   cpuPerRequestUs: (number | undefined)[];
+  /** Per instance: requests/s it served (0 when idle). */
+  rpsPerInstance: number[];
+  idle: boolean[];
   /** Every instance's CPU µs summed ÷ every successful response. */
   totalCpuPerRequestUs: number | undefined;
 }
 
 /**
- * Several runs against `instances` processes at once, each getting its share of the connections
- * (one load generator per process, started together): requests/s is the sum over the processes,
- * p50/p99 the worst process's, CPU per request each process's own.
+ * A run against several instances: those with a `load` got their share of the connections (one
+ * load generator each, started together), the others none. Requests/s is the sum over the
+ * loaded instances, p50/p99 the worst one's, CPU per request each process's own.
  */
-export function combineInstances(perInstance: { load: LoadSummary; cpuMicros: number }[]): InstancesRound {
-  const loads = perInstance.map((p) => p.load);
+export function combineInstances(perInstance: { load?: LoadSummary; cpuMicros: number }[]): InstancesRound {
+  const loads = perInstance.flatMap((p) => (p.load ? [p.load] : []));
   const statuses: Record<string, number> = {};
   for (const l of loads) for (const [k, v] of Object.entries(l.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const sum = (f: (l: LoadSummary) => number) => loads.reduce((a, l) => a + f(l), 0);
@@ -325,7 +332,9 @@ export function combineInstances(perInstance: { load: LoadSummary; cpuMicros: nu
   };
   return {
     ...all,
-    cpuPerRequestUs: perInstance.map((p) => cpuPerRequest(p.cpuMicros, p.load)),
+    cpuPerRequestUs: perInstance.map((p) => cpuPerRequest(p.cpuMicros, p.load ?? all)),
+    rpsPerInstance: perInstance.map((p) => p.load?.rps ?? 0),
+    idle: perInstance.map((p) => !p.load),
     totalCpuPerRequestUs: cpuPerRequest(
       perInstance.reduce((a, p) => a + p.cpuMicros, 0),
       all,
@@ -335,7 +344,7 @@ export function combineInstances(perInstance: { load: LoadSummary; cpuMicros: nu
 
 export interface InstancesRow {
   scenario: string;
-  /** How many service processes shared the load (all on one database). */
+  /** How many service processes got load (all on one database; the others ran idle beside them). */
   instances: number;
   rounds: InstancesRound[];
 }
@@ -343,18 +352,25 @@ export interface InstancesRow {
 const fmtSpread = (s: Spread | undefined): string => (s ? `${fmtInt(s.median)} (${fmtInt(s.min)}–${fmtInt(s.max)})` : '-');
 
 /**
- * One line per instance count: total requests/s (median and min–max over the rounds), each
- * process's CPU µs per request and all processes' together (medians), p50 / p99 under full load
- * (the worst process's, medians) and errors / unexpected statuses summed.
+ * One line per count of instances under load: total requests/s (median and min–max over the
+ * rounds), each process's requests/s and CPU µs per request ('idle n' for one that got no load) and all
+ * processes' together (medians), p50 / p99 under full load (the worst process's, medians) and
+ * errors / unexpected statuses summed.
  */
 export function formatInstancesTable(rows: InstancesRow[]): string {
-  const head = ['scenario', 'instances', 'req/s, all instances (min–max)', 'µs/req per instance', 'µs/req, all instances', 'p50 / p99 ms', 'errors / unexpected'];
+  const head = ['scenario', 'instances under load', 'req/s, all instances (min–max)', 'req/s per instance', 'µs/req per instance', 'µs/req, all instances', 'p50 / p99 ms', 'errors / unexpected'];
   const body = rows.map((r) => {
-    const per = Array.from({ length: r.instances }, (_, i) => fmtOpt(spread(r.rounds.map((x) => x.cpuPerRequestUs[i]))?.median, fmtInt));
+    const n = Math.max(0, ...r.rounds.map((x) => x.cpuPerRequestUs.length));
+    const per = Array.from({ length: n }, (_, i) => {
+      const us = fmtOpt(spread(r.rounds.map((x) => x.cpuPerRequestUs[i]))?.median, fmtInt);
+      return r.rounds.some((x) => x.idle[i]) ? `idle ${us}` : us;
+    });
+    const rps = Array.from({ length: n }, (_, i) => fmtOpt(spread(r.rounds.map((x) => x.rpsPerInstance[i]))?.median, fmtInt));
     return [
       r.scenario,
       String(r.instances),
       fmtSpread(spread(r.rounds.map((x) => x.rps))),
+      rps.join(' / '),
       per.join(' / '),
       fmtOpt(spread(r.rounds.map((x) => x.totalCpuPerRequestUs))?.median, fmtInt),
       r.rounds.length ? `${fmtMs(median(r.rounds.map((x) => x.p50Ms)))} / ${fmtMs(median(r.rounds.map((x) => x.p99Ms)))}` : '-',

@@ -167,14 +167,19 @@ describe('bench report: engines, instances and an older revision', () => {
     expect(r.cpuPerRequestUs).toEqual([1000, 2000]);
     expect(r.totalCpuPerRequestUs).toBe(1400);
 
-    const one = combineInstances([a]);
+    expect(r.idle).toEqual([false, false]);
+
+    // The first instance alone; the second, idle, spends 0.12 s on the first one's changes.
+    const one = combineInstances([a, { cpuMicros: 120_000 }]);
+    expect(one).toMatchObject({ rps: 300, responses: 1200, idle: [false, true], rpsPerInstance: [300, 0], cpuPerRequestUs: [1000, 100], totalCpuPerRequestUs: 1100 });
     const lines = formatInstancesTable([
       { scenario: 'webhook-toggle', instances: 1, rounds: [one, { ...one, rps: 320 }, { ...one, rps: 280 }] },
       { scenario: 'webhook-toggle', instances: 2, rounds: [r, { ...r, rps: 600 }] },
     ]).split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/^\| webhook-toggle \| 1 +\| 300 \(280–320\) +\| 1,000 +\| 1,000 +\| 80 \/ 200 +\| 0 \/ 0 +\|$/);
-    expect(lines[3]).toMatch(/^\| webhook-toggle \| 2 +\| 550 \(550–600\) +\| 1,000 \/ 2,000 +\| 1,400 +\| 90 \/ 200 +\| 0 \/ 400 +\|$/);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[2]).toMatch(/^\| webhook-toggle \| 1 +\| 300 \(280–320\) +\| 300 \/ 0 +\| 1,000 \/ idle 100 +\| 1,100 +\| 80 \/ 200 +\| 0 \/ 0 +\|$/);
+    expect(lines[3]).toMatch(/^\| webhook-toggle \| 2 +\| 550 \(550–600\) +\| 300 \/ 250 +\| 1,000 \/ 2,000 +\| 1,400 +\| 90 \/ 200 +\| 0 \/ 400 +\|$/);
   });
 
   it('when this code is measured against an older revision, then each round pairs the two runs and "not slower" needs a median ratio of at least 1 with no failures', () => {
