@@ -1,8 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/listen.js';
 import { SECURITY_ID, createBody, eventually, numbers, statusBody, CLIENT_ID, FLOW_ID } from './outboundHelpers.js';
 import { startPlatform } from './testPlatform.js';
 import { createPgTestDatabase, TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
@@ -144,4 +149,97 @@ describe('outbound across restarts', () => {
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   }, 90_000);
+});
+
+describe('statusCallbackUrl across restarts (docs/http.md §9.6)', () => {
+  const SECRET = 'whsec_restart_7d1e';
+
+  /** The outbox rows as the database holds them (SQLite file or PostgreSQL), oldest first. */
+  async function outbox(env: Record<string, string>): Promise<{ delivery_id: string; type: string; attempts: number }[]> {
+    const sql = "SELECT delivery_id, type, attempts FROM outbox WHERE type LIKE 'outbound.%' ORDER BY id";
+    if (env.DATABASE_URL) {
+      const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
+      try {
+        return (await pool.query(sql)).rows;
+      } finally {
+        await pool.end();
+      }
+    }
+    const db = new Database(env.DATABASE_PATH!, { readonly: true });
+    try {
+      return db.prepare(sql).all() as { delivery_id: string; type: string; attempts: number }[];
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A receiver on a fixed port, from the moment it is started: accepts every signed POST, records it. */
+  async function startReceiverOn(port: number) {
+    const got: { id: string; body: Record<string, unknown>; signed: boolean }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const ts = String(req.headers['x-central-timestamp']);
+        const signed = req.headers['x-central-signature'] === `t=${ts},v1=${createHmac('sha256', SECRET).update(`${ts}.${raw}`).digest('hex')}`;
+        got.push({ id: String(req.headers['x-central-event-id']), body: JSON.parse(raw) as Record<string, unknown>, signed });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    return got;
+  }
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)(
+    'when contacts end while the receiver refuses connections and the service is stopped (%s), then a new service on the same database delivers each callback and the completion once, with the same ids',
+    async (signal) => {
+      const port = await freePort(); // nothing listens there yet: connection refused
+      const dir = mkdtempSync(join(tmpdir(), 'cw-callbacks-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const env: Record<string, string> = { DATABASE_PATH: join(dir, 'central.db'), EVENTS_WEBHOOK_SECRET: SECRET };
+      if (TEST_DATABASE_URL) {
+        const db = await createPgTestDatabase();
+        cleanups.push(db.drop);
+        env.DATABASE_URL = db.url;
+      }
+      const svc = await startService(env);
+      // The test stage records every contact at once: each contact ends, then the request completes.
+      expect((await call(svc, 'PUT', `/admin/test/clients/${CLIENT_ID}`, { securityID: SECURITY_ID, flows: [FLOW_ID] })).status).toBe(201);
+      const created = await call(svc, 'POST', '/centraloutboundwebhook-v1/test/', createBody({ contactNumbers: numbers(3), statusCallbackUrl: `http://127.0.0.1:${port}/hooks/outbound` }));
+      expect(created.status).toBe(200);
+      const reqID = created.body.obdReqID as string;
+      // Recorded while the receiver is down: every delivery is in the outbox, each tried at least once.
+      const before = await eventually(async () => {
+        const rows = await outbox(env);
+        expect(rows.map((r) => r.type)).toEqual(['outbound.contact', 'outbound.contact', 'outbound.contact', 'outbound.completed']);
+        expect(rows[0]!.attempts).toBeGreaterThanOrEqual(1);
+        return rows;
+      }, 20_000, 100);
+      svc.child.kill(signal);
+      await svc.exited;
+      const kept = await outbox(env);
+      expect(kept.map((r) => r.delivery_id)).toEqual(before.map((r) => r.delivery_id));
+
+      const got = await startReceiverOn(port);
+      const again = await startService(env);
+      await eventually(() => expect(got).toHaveLength(4), 30_000, 100);
+      // Time for a second delivery to show, were there one (the sender polls the outbox each second).
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(got.map((g) => g.id)).toEqual(kept.map((r) => r.delivery_id));
+      expect(got.every((g) => g.signed && g.body.id === g.id && g.body.obdReqID === reqID)).toBe(true);
+      expect(got.map((g) => g.body.type)).toEqual(['outbound.contact', 'outbound.contact', 'outbound.contact', 'outbound.completed']);
+      expect(got.slice(0, 3).map((g) => [g.body.number, g.body.status]).sort()).toEqual([
+        ['+919800000000', 'dispatched'],
+        ['+919800000001', 'dispatched'],
+        ['+919800000002', 'dispatched'],
+      ]);
+      expect(got[3]!.body).toMatchObject({ status: 'done' });
+      expect(await outbox(env)).toEqual([]);
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    },
+    90_000,
+  );
 });
