@@ -1,9 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
 import { createCluster, call, sleep, type Instance } from './instances.js';
+import { startSignedReceiver, type Got } from './signedReceiver.js';
 import { waitFor } from './stream.js';
 
 /**
@@ -21,40 +19,11 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-interface Got {
-  id: string;
-  body: Record<string, unknown>;
-  status: number;
-}
-
 /** Answers 503 to the first `failFirst` attempts of each event id, then 200. */
 async function startReceiver(failFirst: number) {
-  const got: Got[] = [];
-  const attempts = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const id = String(req.headers['x-central-event-id'] ?? '');
-      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-central-signature'] ?? ''));
-      const signed = !!m && timingSafeEqual(createHmac('sha256', SECRET).update(`${m[1]}.${raw}`).digest(), Buffer.from(m[2]!, 'hex'));
-      const n = (attempts.get(id) ?? 0) + 1;
-      attempts.set(id, n);
-      const status = !signed ? 401 : n <= failFirst ? 503 : 200;
-      got.push({ id, body: JSON.parse(raw) as Record<string, unknown>, status });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/breaks`, got };
+  const receiver = await startSignedReceiver(SECRET, failFirst);
+  cleanups.push(receiver.close);
+  return receiver;
 }
 
 const AGENTS = Array.from({ length: 6 }, (_, i) => `+9198799${String(65000 + i)}`);
