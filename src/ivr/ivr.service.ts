@@ -103,11 +103,10 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
     // Unknown, withheld or non-numeric callers: speak and hang up; nothing is stored.
     if (!agent || !cli) return render(spoken(pack, 'notRegistered'));
 
-    // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
     const callId = call.callId;
-    if (callId && clock.now() - (await steps.firstSeen(stage, callId, clock.now())) > maxCallMs) {
-      throw new AppError('FORBIDDEN', `call ${callId.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
-    }
+    const now = clock.now();
+    // docs/http.md §7.1: a call that began longer ago than any real call lasts is a replay.
+    const expired = () => new AppError('FORBIDDEN', `call ${callId!.slice(0, 64)} began more than ${config.IVR_CALL_MAX_MINUTES} minutes ago`);
 
     const ctx: FlowContext = {
       catalog,
@@ -122,21 +121,24 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
       },
     };
 
-    // A platform retry of this call's step gets the stored reply and changes nothing again.
-    const stepKey = `${path}?${query.toString()}|${call.digits ?? ''}|${call.speech ?? ''}`;
+    // A platform retry of this call's step gets the stored reply and changes nothing again. The
+    // reply is stored with the call's record (first seen, what it heard: Exotel's Greeting) in
+    // one transaction, the pause change's own when there is one; the stored reply, the call's
+    // age and the agent are checked inside it.
+    const step = callId
+      ? { stage, callId, step: `${path}?${query.toString()}|${call.digits ?? ''}|${call.speech ?? ''}`, refuseSeenBefore: now - maxCallMs }
+      : undefined;
     const answer = (stored: string): IvrAnswer => ({ ...decodeStored(stored), contentType: contentTypeOf(dialect) });
-    const stored = callId ? await steps.get(stage, callId, stepKey) : undefined;
-    if (stored !== undefined) return answer(stored);
-    // Remember what the call heard, for platforms that fetch it separately (Exotel's Greeting).
-    const heard = async (verbs: IvrVerb[]) => {
-      if (callId) await steps.noteSaid(stage, callId, spokenText({ verbs }));
+    const kept = (verbs: IvrVerb[], onBreak?: boolean) => {
+      const r = render(verbs, onBreak);
+      return { rendered: r, kept: { reply: encodeStored(r), said: spokenText({ verbs }) } };
     };
     const keep = async (verbs: IvrVerb[], onBreak?: boolean): Promise<IvrAnswer> => {
-      const r = render(verbs, onBreak);
-      if (!callId) return r;
-      const kept = answer(await steps.keep(stage, callId, stepKey, encodeStored(r), clock.now()));
-      if (kept.body === r.body) await heard(verbs);
-      return kept;
+      const k = kept(verbs, onBreak);
+      if (!step) return k.rendered;
+      const r = await steps.keep(step, k.kept, now);
+      if (r.kind === 'expired') throw expired();
+      return answer(r.reply);
     };
 
     const decision = decide(ctx, mode, state, agent, { digits: call.digits, speech: call.speech });
@@ -144,16 +146,16 @@ export function createIvrService({ config, clock, pause, catalog, steps }: IvrSe
 
     const verbsFor = (o: Pick<PauseOutcome, 'agent' | 'changed'>) => afterChange(ctx, state, o.agent, o.changed);
     try {
-      // The reply is stored in the change's own transaction; if this step was answered meanwhile
-      // (a platform retry that overtook us), nothing changes and that answer is given.
+      // If this step was answered meanwhile (a platform retry that overtook us), nothing changes and that answer is given.
       const result = await pause.changePauseWith(
         { stage, cli, pause: decision.pause, reason: decision.reason, source: 'ivr', callId: callId ?? null },
-        { agent, alsoKeep: callId ? { stage, callId, step: stepKey, reply: (o) => encodeStored(render(verbsFor(o), o.agent.pause)) } : undefined },
+        { agent, alsoKeep: step && { ...step, reply: (o) => kept(verbsFor(o), o.agent.pause).kept } },
       );
+      if (result.kind === 'expired') throw expired();
       if (result.kind === 'replayed') return answer(result.reply);
+      if (result.kind === 'applied' && result.reply !== undefined) return answer(result.reply);
       const outcome = result.kind === 'applied' ? result : { agent: result.agent, changed: false };
-      await heard(verbsFor(outcome));
-      return result.kind === 'applied' && result.reply !== undefined ? answer(result.reply) : render(verbsFor(outcome), outcome.agent.pause);
+      return render(verbsFor(outcome), outcome.agent.pause);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
       if (e.code === 'RATE_LIMITED') return keep(spoken(pack, 'rateLimited'));

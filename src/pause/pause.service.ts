@@ -192,11 +192,13 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   async function changePauseWith(req: PauseChangeRequest, options: ChangeOptions = {}): Promise<ChangeResult> {
     const reason = req.pause === false ? null : checkReason(req.reason);
     // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
+    let counted: string | undefined;
     if (limiter && req.source !== 'admin') {
       const before = options.agent ?? (await requireAgent(req.stage, req.cli));
       if (nextState(before, req.pause, reason)) {
+        counted = `${req.stage}:${req.cli}`;
         try {
-          await limiter.consume(`${req.stage}:${req.cli}`);
+          await limiter.consume(counted);
         } catch (r) {
           throw rejection(r, `too many pause changes for ${req.cli}; try again later`);
         }
@@ -210,6 +212,9 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
       alsoKeep: options.alsoKeep,
       notify,
     });
+    // Only changes count: the point is given back when the change, decided inside the
+    // transaction, changed nothing (a platform retry replayed, the state changed meanwhile).
+    if (counted && !(result.kind === 'applied' && result.changed)) await limiter!.reward(counted, 1).catch(() => undefined);
     if (result.kind === 'notFound') throw agentNotFound(req.cli);
     if (result.kind === 'applied') announce(result);
     return result;

@@ -12,9 +12,20 @@ import type {
   PauseStore,
   PauseTarget,
 } from './pause.store.js';
+import { checkCallStep, keepCallStep } from '../ivr/ivr.steps.store.pg.js';
 import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 
 const EVENT_COLUMNS = pauseEventColumns();
+
+/**
+ * The step was answered by a concurrent transaction that did not hold this agent's lock (the same
+ * call id and step from another caller): this change rolls back and that answer is given.
+ */
+class StepAnsweredMeanwhile extends Error {
+  constructor(readonly reply: string) {
+    super('the step was answered meanwhile');
+  }
+}
 
 /**
  * Create or merge in one statement: a profile field left undefined keeps what is stored
@@ -134,7 +145,12 @@ export class PgPauseStore implements PauseStore {
     decide: (agent: AgentRecord) => PauseTarget | null,
     change: PauseChange,
   ): Promise<PauseChangeResult> {
-    return withTransaction(this.pool, (c) => this.change(c, stage, cli, decide, change));
+    try {
+      return await withTransaction(this.pool, (c) => this.change(c, stage, cli, decide, change));
+    } catch (e) {
+      if (e instanceof StepAnsweredMeanwhile) return { kind: 'replayed', reply: e.reply };
+      throw e;
+    }
   }
 
   private async change(
@@ -149,12 +165,8 @@ export class PgPauseStore implements PauseStore {
     const locked = await c.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2 FOR UPDATE`, [stage, cli]);
     const keep = change.alsoKeep;
     if (keep) {
-      const stored = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [
-        keep.stage,
-        keep.callId,
-        keep.step,
-      ]);
-      if (stored.rows[0]) return { kind: 'replayed', reply: stored.rows[0].reply };
+      const found = await checkCallStep(c, keep);
+      if (found) return found;
     }
     const row = locked.rows[0];
     if (!row) return { kind: 'notFound' };
@@ -186,15 +198,10 @@ export class PgPauseStore implements PauseStore {
       outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
     }
     if (!keep) return { kind: 'applied', ...outcome };
-    const reply = keep.reply(outcome);
-    await c.query('INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      keep.stage,
-      keep.callId,
-      keep.step,
-      reply,
-      change.at,
-    ]);
-    return { kind: 'applied', ...outcome, reply };
+    const kept = keep.reply(outcome);
+    const first = await keepCallStep(c, keep, kept, change.at);
+    if (first !== undefined) throw new StepAnsweredMeanwhile(first);
+    return { kind: 'applied', ...outcome, reply: kept.reply };
   }
 
   async events(q: EventQuery): Promise<PauseEventRecord[]> {

@@ -10,6 +10,7 @@ import type {
   PauseStore,
   PauseTarget,
 } from './pause.store.js';
+import { SqliteCallSteps } from '../ivr/ivr.steps.store.sqlite.js';
 import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 
 const EVENT_COLUMNS = pauseEventColumns();
@@ -29,8 +30,6 @@ export class SqlitePauseStore implements PauseStore {
   private readonly insertEventStmt;
   private readonly eventsAllStmt;
   private readonly eventsByCliStmt;
-  private readonly getStepStmt;
-  private readonly insertStepStmt;
   private readonly queueNotificationStmt;
   private readonly saveTx;
   private readonly importTx;
@@ -63,13 +62,7 @@ export class SqlitePauseStore implements PauseStore {
       `SELECT ${EVENT_COLUMNS} FROM pause_events INDEXED BY pause_events_stage_cli_at
         WHERE stage = @stage AND cli = @cli AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
     );
-    this.getStepStmt = db
-      .prepare<[Stage, string, string], string>('SELECT reply FROM ivr_steps WHERE stage = ? AND call_id = ? AND step = ?')
-      .pluck();
-    // Inside a transaction that found no reply for the step, so this insert never conflicts.
-    this.insertStepStmt = db.prepare(
-      'INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES (@stage, @callId, @step, @reply, @now)',
-    );
+    const callSteps = new SqliteCallSteps(db);
 
     this.queueNotificationStmt = db.prepare("INSERT INTO outbox (type, event_id, name) VALUES ('pause.changed', ?, ?)");
 
@@ -87,8 +80,8 @@ export class SqlitePauseStore implements PauseStore {
       (stage: Stage, cli: string, decide: (a: AgentRecord) => PauseTarget | null, change: PauseChange): PauseChangeResult => {
         const keep = change.alsoKeep;
         if (keep) {
-          const stored = this.getStepStmt.get(keep.stage, keep.callId, keep.step);
-          if (stored !== undefined) return { kind: 'replayed', reply: stored };
+          const found = callSteps.check(keep);
+          if (found) return found;
         }
         const row = this.getAgentStmt.get(stage, cli);
         if (!row) return { kind: 'notFound' };
@@ -119,9 +112,9 @@ export class SqlitePauseStore implements PauseStore {
           outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: { ...e, id } };
         }
         if (!keep) return { kind: 'applied', ...outcome };
-        const reply = keep.reply(outcome);
-        this.insertStepStmt.run({ stage: keep.stage, callId: keep.callId, step: keep.step, reply, now: change.at });
-        return { kind: 'applied', ...outcome, reply };
+        const kept = keep.reply(outcome);
+        callSteps.keep(keep, kept, change.at);
+        return { kind: 'applied', ...outcome, reply: kept.reply };
       },
     );
   }

@@ -63,11 +63,27 @@ export interface PauseTarget {
   reason: string | null;
 }
 
-/** A reply stored under a call's step, for platform retries (table ivr_steps, docs/http.md §4). */
-export interface StepKey {
+/**
+ * A call's step (docs/http.md §4, §7.1, §10): its reply is stored under the step for platform
+ * retries (table ivr_steps), and with it the call's record (table ivr_calls: when its id was first
+ * seen, what its latest reply spoke).
+ */
+export interface CallStep {
   stage: Stage;
   callId: string;
   step: string;
+  /**
+   * docs/http.md §7.1: a call whose id was first seen before this time (ms) is refused: nothing
+   * is written and the result is `expired`. A new call id is recorded as first seen at the
+   * change's `at`.
+   */
+  refuseSeenBefore?: number;
+}
+
+/** What is stored for a call's step: the reply, and what it speaks (the call's last words). */
+export interface KeptReply {
+  reply: string;
+  said?: string;
 }
 
 export interface PauseChange {
@@ -81,11 +97,13 @@ export interface PauseChange {
    */
   onlyIf?: (agent: AgentRecord) => boolean;
   /**
-   * Store a reply under this step atomically with the change. If a reply is already stored there
-   * (a retry of the same step won), nothing changes and the result is `replayed` with that reply;
-   * otherwise `reply` (pure, synchronous) builds it from the outcome, it is stored, and returned.
+   * Store a reply under this call's step atomically with the change, with the call's record, so
+   * one IVR callback is one transaction. A call first seen before `refuseSeenBefore` is `expired`
+   * (nothing written). If a reply is already stored under the step (a retry of the same step won),
+   * nothing changes and the result is `replayed` with that reply; otherwise `reply` (pure,
+   * synchronous) builds it from the outcome, it is stored, and returned.
    */
-  alsoKeep?: StepKey & { reply: (outcome: PauseOutcome) => string };
+  alsoKeep?: CallStep & { reply: (outcome: PauseOutcome) => KeptReply };
   /** Queue the change notification of the event, if there is one, in the same transaction (src/delivery/outbox.store.ts). */
   notify?: boolean;
 }
@@ -102,6 +120,7 @@ export type PauseChangeResult =
   | { kind: 'notFound' }
   | { kind: 'skipped'; agent: AgentRecord }
   | { kind: 'replayed'; reply: string }
+  | { kind: 'expired' }
   | ({ kind: 'applied'; reply?: string } & PauseOutcome);
 
 export interface PauseStore {

@@ -108,6 +108,19 @@ describe('inbound IVR, toggle mode', () => {
     expect((await status()).pause).toBe(true);
   });
 
+  it('when the platform retries a step that changed the state, then the retry hears the same reply and does not count against the per-agent limit', async () => {
+    await t.close();
+    t = buildTestApp({ PAUSE_CHANGES_PER_MINUTE: '2' });
+    await register();
+    const call = (callId: string) => api().post('/ivr/test/inbound').type('form').send({ CallSid: callId, From: CLI });
+    const first = await call('CAr1');
+    expect(first.text).toContain('You are now on break.');
+    for (let i = 0; i < 3; i++) expect((await call('CAr1')).text).toBe(first.text);
+    expect((await call('CAr2')).text).toContain('You are now available.');
+    expect((await call('CAr3')).text).toContain('too many times');
+    expect((await events()).map((e) => e.callId)).toEqual(['CAr1', 'CAr2']);
+  });
+
   it('when 50 calls toggle one agent at once, then the replies, the final state and the event log agree', async () => {
     await register();
     const replies = await Promise.all(

@@ -110,26 +110,56 @@ export function pauseStoreContract(open: OpenStores): void {
       expect((await store.getAgent('test', CLI))!.pause).toBe(false);
     });
 
-    it('when alsoKeep is given, then the reply is stored with the change; a second change for the same step is replayed and changes nothing', async () => {
+    it('when alsoKeep is given, then the reply and the call record are stored with the change; a second change for the same step is replayed and changes nothing', async () => {
       await store.saveAgent('test', CLI, {}, T0);
-      const step = { stage: 'test' as const, callId: 'CA1', step: '/ivr/test/inbound?step=menu|1' };
+      const steps = opened.stores.ivrSteps;
+      const step = { stage: 'test' as const, callId: 'CA1', step: '/ivr/test/inbound?step=menu|1', refuseSeenBefore: T0 - 60_000 };
       const first = await store.applyPauseChange('test', CLI, pauseOn(null), {
         at: T0 + 1,
         source: 'ivr',
         callId: 'CA1',
-        alsoKeep: { ...step, reply: (o) => `<Say>paused=${o.agent.pause} changed=${o.changed}</Say>` },
+        alsoKeep: { ...step, reply: (o) => ({ reply: `<Say>paused=${o.agent.pause} changed=${o.changed}</Say>`, said: `paused=${o.agent.pause}` }) },
       });
       expect(first).toMatchObject({ kind: 'applied', changed: true, reply: '<Say>paused=true changed=true</Say>' });
-      expect(await opened.stores.ivrSteps.get('test', 'CA1', step.step)).toBe('<Say>paused=true changed=true</Say>');
+      expect(await steps.lastSaid('test', 'CA1')).toBe('paused=true');
       const retry = await store.applyPauseChange('test', CLI, available, {
         at: T0 + 2,
         source: 'ivr',
         callId: 'CA1',
-        alsoKeep: { ...step, reply: () => 'second' },
+        alsoKeep: { ...step, reply: () => ({ reply: 'second', said: 'second' }) },
       });
       expect(retry).toEqual({ kind: 'replayed', reply: '<Say>paused=true changed=true</Say>' });
+      // The same step through the steps store is the same stored reply.
+      expect(await steps.keep(step, { reply: 'third' }, T0 + 3)).toEqual({ kind: 'replayed', reply: '<Say>paused=true changed=true</Say>' });
       expect(await store.getAgent('test', CLI)).toMatchObject({ pause: true });
       expect(await store.events({ stage: 'test', limit: 10 })).toHaveLength(1);
+      expect(await steps.lastSaid('test', 'CA1')).toBe('paused=true');
+    });
+
+    it('when alsoKeep names a call first seen before refuseSeenBefore, then the change is expired and nothing is written', async () => {
+      await store.saveAgent('test', CLI, {}, T0);
+      const steps = opened.stores.ivrSteps;
+      expect(await steps.keep({ stage: 'test', callId: 'CA1', step: 'menu' }, { reply: 'menu', said: 'Press 1' }, T0)).toEqual({ kind: 'kept', reply: 'menu' });
+      const late = await store.applyPauseChange('test', CLI, pauseOn(null), {
+        at: T0 + 10_000,
+        source: 'ivr',
+        callId: 'CA1',
+        alsoKeep: { stage: 'test', callId: 'CA1', step: 'menu|1', refuseSeenBefore: T0 + 1, reply: () => ({ reply: 'late', said: 'late' }) },
+      });
+      expect(late).toEqual({ kind: 'expired' });
+      expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
+      expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
+      expect(await steps.lastSaid('test', 'CA1')).toBe('Press 1');
+      // Within the limit (first seen at T0, not before it) the same step is applied.
+      const inTime = await store.applyPauseChange('test', CLI, pauseOn(null), {
+        at: T0 + 10_000,
+        source: 'ivr',
+        callId: 'CA1',
+        alsoKeep: { stage: 'test', callId: 'CA1', step: 'menu|1', refuseSeenBefore: T0, reply: () => ({ reply: 'in time' }) },
+      });
+      expect(inTime).toMatchObject({ kind: 'applied', changed: true, reply: 'in time' });
+      // A reply that speaks nothing new leaves the call's last words.
+      expect(await steps.lastSaid('test', 'CA1')).toBe('Press 1');
     });
 
     it('when an agent is deleted, then it is gone and its events stay; deleting again is false', async () => {
@@ -199,35 +229,40 @@ export function pauseStoreContract(open: OpenStores): void {
   });
 
   describe('IvrStepsStore', () => {
-    it('when a reply is kept twice for one step, then the first wins; pruning removes only older replies', async () => {
+    it('when a reply is kept twice for one step, then the first wins and only it notes what the call heard; pruning removes only older replies', async () => {
       const steps = opened.stores.ivrSteps;
-      expect(await steps.get('test', 'CA1', 's1')).toBeUndefined();
-      expect(await steps.keep('test', 'CA1', 's1', 'first', T0)).toBe('first');
-      expect(await steps.keep('test', 'CA1', 's1', 'second', T0 + 1)).toBe('first');
-      expect(await steps.keep('test', 'CA1', 's2', 'other step', T0 + 10)).toBe('other step');
-      expect(await steps.get('prod', 'CA1', 's1')).toBeUndefined();
+      const s1 = { stage: 'test' as const, callId: 'CA1', step: 's1' };
+      expect(await steps.keep(s1, { reply: 'first', said: 'one' }, T0)).toEqual({ kind: 'kept', reply: 'first' });
+      expect(await steps.keep(s1, { reply: 'second', said: 'two' }, T0 + 1)).toEqual({ kind: 'replayed', reply: 'first' });
+      expect(await steps.lastSaid('test', 'CA1')).toBe('one');
+      expect(await steps.keep({ ...s1, step: 's2' }, { reply: 'other step' }, T0 + 10)).toEqual({ kind: 'kept', reply: 'other step' });
+      expect(await steps.keep({ ...s1, stage: 'prod' }, { reply: 'prod' }, T0 + 10)).toEqual({ kind: 'kept', reply: 'prod' });
       expect(await steps.prune(T0 + 10)).toBe(1);
-      expect(await steps.get('test', 'CA1', 's1')).toBeUndefined();
-      expect(await steps.get('test', 'CA1', 's2')).toBe('other step');
+      expect(await steps.keep(s1, { reply: 'after prune' }, T0 + 20)).toEqual({ kind: 'kept', reply: 'after prune' });
+      expect(await steps.keep({ ...s1, step: 's2' }, { reply: 'again' }, T0 + 20)).toEqual({ kind: 'replayed', reply: 'other step' });
     });
 
     it('when a call id is seen again, then its first time stays; pruning forgets only calls first seen before', async () => {
       const steps = opened.stores.ivrSteps;
-      expect(await steps.firstSeen('test', 'CA1', T0)).toBe(T0);
-      expect(await steps.firstSeen('test', 'CA1', T0 + 500)).toBe(T0);
-      expect(await steps.firstSeen('prod', 'CA1', T0 + 500)).toBe(T0 + 500);
-      expect(await steps.firstSeen('test', 'CA2', T0 + 100)).toBe(T0 + 100);
+      const at = (stage: 'test' | 'prod', callId: string, step: string, refuseSeenBefore: number, now: number) =>
+        steps.keep({ stage, callId, step, refuseSeenBefore }, { reply: step }, now);
+      expect(await at('test', 'CA1', 'a', T0 - 1000, T0)).toMatchObject({ kind: 'kept' });
+      expect(await at('test', 'CA1', 'b', T0, T0 + 500)).toMatchObject({ kind: 'kept' });
+      expect(await at('test', 'CA1', 'c', T0 + 1, T0 + 500)).toEqual({ kind: 'expired' });
+      expect(await at('prod', 'CA1', 'c', T0 + 1, T0 + 500)).toMatchObject({ kind: 'kept' });
+      expect(await at('test', 'CA2', 'a', T0, T0 + 100)).toMatchObject({ kind: 'kept' });
       expect(await steps.pruneCalls(T0 + 100)).toBe(1);
-      expect(await steps.firstSeen('test', 'CA1', T0 + 900)).toBe(T0 + 900);
-      expect(await steps.firstSeen('test', 'CA2', T0 + 900)).toBe(T0 + 100);
+      // CA1 is forgotten and seen anew; CA2 (first seen at T0 + 100) stays.
+      expect(await at('test', 'CA1', 'd', T0 + 1, T0 + 900)).toMatchObject({ kind: 'kept' });
+      expect(await at('test', 'CA1', 'e', T0 + 900, T0 + 950)).toMatchObject({ kind: 'kept' });
+      expect(await at('test', 'CA2', 'b', T0 + 101, T0 + 900)).toEqual({ kind: 'expired' });
     });
 
-    it('when a call’s words are noted, then the latest note is what it last heard, per stage and call', async () => {
+    it('when a call’s replies speak, then the latest is what it last heard, per stage and call', async () => {
       const steps = opened.stores.ivrSteps;
-      await steps.firstSeen('test', 'CA1', T0);
       expect(await steps.lastSaid('test', 'CA1')).toBeUndefined();
-      await steps.noteSaid('test', 'CA1', 'You are now on break.');
-      await steps.noteSaid('test', 'CA1', 'नमस्ते। अब आप उपलब्ध हैं।');
+      await steps.keep({ stage: 'test', callId: 'CA1', step: 'a' }, { reply: 'a', said: 'You are now on break.' }, T0);
+      await steps.keep({ stage: 'test', callId: 'CA1', step: 'b' }, { reply: 'b', said: 'नमस्ते। अब आप उपलब्ध हैं।' }, T0 + 1);
       expect(await steps.lastSaid('test', 'CA1')).toBe('नमस्ते। अब आप उपलब्ध हैं।');
       expect(await steps.lastSaid('prod', 'CA1')).toBeUndefined();
       expect(await steps.lastSaid('test', 'CA2')).toBeUndefined();
