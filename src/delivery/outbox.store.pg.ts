@@ -1,5 +1,6 @@
 import type { PgClient, PgPool } from '../db/pg.js';
-import { EVENT_COLUMNS, OUTBOX_COLUMNS, toQueued, type ClaimedRow } from './outbox.rows.js';
+import { pauseEventColumns } from '../pause/pause.rows.js';
+import { OUTBOX_COLUMNS, toQueued, type ClaimedRow } from './outbox.rows.js';
 import type { NewDelivery, OutboxStore, QueuedDelivery, Settlement } from './outbox.store.js';
 
 /**
@@ -22,10 +23,10 @@ export class PgOutboxStore implements OutboxStore {
                   ORDER BY d.due_at, d.id LIMIT $4
                   FOR UPDATE SKIP LOCKED) due
           WHERE o.id = due.id
-          RETURNING ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')})
-       SELECT c.*, ${EVENT_COLUMNS}
+          RETURNING ${OUTBOX_COLUMNS})
+       SELECT c.*, ${pauseEventColumns('e')}
          FROM claimed c LEFT JOIN pause_events e ON e.id = c.event_id
-        ORDER BY c.id`,
+        ORDER BY c.row_id`,
       [owner, now, leaseUntil, limit],
     );
     return r.rows.map(toQueued);

@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.js';
-import { EVENT_COLUMNS, OUTBOX_COLUMNS, toQueued, type ClaimedRow } from './outbox.rows.js';
+import { pauseEventColumns } from '../pause/pause.rows.js';
+import { OUTBOX_COLUMNS, toQueued, type ClaimedRow } from './outbox.rows.js';
 import type { NewDelivery, OutboxStore, QueuedDelivery, Settlement } from './outbox.store.js';
 
 /** Claimable at @now: due, lease free or run out, and no earlier row of its order key left. */
@@ -14,13 +15,13 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly countStmt;
 
   constructor(db: Db) {
-    const claimStmt = db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number }, Pick<ClaimedRow, 'id'>>(
+    const claimStmt = db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number }, { id: number }>(
       `UPDATE outbox SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1
        WHERE id IN (SELECT o.id FROM outbox o WHERE ${CLAIMABLE} ORDER BY o.due_at, o.id LIMIT @limit)
        RETURNING id`,
     );
     const rowStmt = db.prepare<[number], ClaimedRow>(
-      `SELECT ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}, ${EVENT_COLUMNS}
+      `SELECT ${OUTBOX_COLUMNS}, ${pauseEventColumns('e')}
        FROM outbox o LEFT JOIN pause_events e ON e.id = o.event_id WHERE o.id = ?`,
     );
     this.claimTx = db.transaction((args: { owner: string; now: number; leaseUntil: number; limit: number }): ClaimedRow[] =>

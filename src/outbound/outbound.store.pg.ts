@@ -1,7 +1,6 @@
 import type { Stage } from '../http/routing.js';
 import { withTransaction, type PgClient, type PgPool } from '../db/pg.js';
 import { queueDelivery } from '../delivery/outbox.store.pg.js';
-import type { CallOutcome, Category } from './dialer.js';
 import {
   DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
@@ -10,7 +9,6 @@ import {
   type ClientSettings,
   type Completion,
   type ContactStatus,
-  type ContactView,
   type DueClient,
   type IdempotencyKey,
   type NewRequest,
@@ -23,51 +21,25 @@ import {
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
+import {
+  CLIENT_COLUMNS,
+  CONTACT_COLUMNS,
+  ENDED_COLUMNS,
+  REQUEST_COLUMNS,
+  toClient,
+  toContact,
+  toEnd,
+  toRequest,
+  toResponse,
+  toSettings,
+  type ClientRow,
+  type ContactRow,
+  type EndedRow,
+  type RequestRow,
+} from './outbound.rows.js';
 import { contactEnded, requestCompleted } from './statusCallbacks.js';
 
-interface ClientRow {
-  stage: Stage;
-  client_id: string;
-  security_id_sha256: string;
-  flows: string;
-  created_at: number;
-  updated_at: number;
-  caller_id: string | null;
-  max_concurrent: number;
-  calls_per_second: number;
-  flow_targets: string;
-}
-
-interface RequestRow {
-  stage: Stage;
-  req_id: string;
-  client_id: string;
-  flow_id: string;
-  phonon_uuid: string;
-  scheduled_at: number;
-  created_at: number;
-  cancelled_at: number | null;
-  category: Category;
-  status_callback_url: string | null;
-  expires_at: number | null;
-  paused_at: number | null;
-}
-
-interface ContactRow {
-  number: string;
-  status: ContactStatus;
-  attempts: number;
-  last_error: string | null;
-  outcome: CallOutcome | null;
-  duration_seconds: number | null;
-  awaiting_until: number | null;
-}
-
-const CLIENT_COLUMNS =
-  'stage, client_id, security_id_sha256, flows, created_at, updated_at, caller_id, max_concurrent, calls_per_second, flow_targets';
-const REQUEST_COLUMNS =
-  'stage, req_id, client_id, flow_id, phonon_uuid, scheduled_at, created_at, cancelled_at, category, status_callback_url, expires_at, paused_at';
-const CONTACTS_OF = `SELECT number, status, attempts, last_error, outcome, duration_seconds, awaiting_until
+const CONTACTS_OF = `SELECT ${CONTACT_COLUMNS}
   FROM outbound_contacts WHERE stage = $1 AND req_id = $2 ORDER BY seq`;
 const CLAIMED_COLUMNS = `c.stage, c.req_id AS "reqID", c.seq, c.number, c.attempts, c.due_at AS "dueAt",
   c.idempotency_key AS "idempotencyKey", c.client_id AS "clientID", c.keys, c.callback_key AS "callbackKey"`;
@@ -77,22 +49,14 @@ const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 
 const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
 const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
 /** What a statement that may end a contact returns of it, with its request's statusCallbackUrl (docs/http.md §9.6). */
-const ENDED = `RETURNING number, status, outcome, duration_seconds,
+const ENDED = `RETURNING ${ENDED_COLUMNS},
   (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = outbound_contacts.stage AND r.req_id = outbound_contacts.req_id) AS url`;
-interface EndedRow {
-  number: string;
-  status: ContactStatus;
-  outcome: CallOutcome | null;
-  duration_seconds: number | null;
-  url: string | null;
-}
 
 /** The contact's statusCallbackUrl delivery, in the transaction that ended it, when its request has a URL. */
-async function queueEnded(c: PgClient, stage: Stage, reqID: string, rows: EndedRow[], at: number): Promise<void> {
+async function queueEnded(c: PgClient, stage: Stage, reqID: string, rows: (EndedRow & { url: string | null })[], at: number): Promise<void> {
   const row = rows[0];
   if (!row?.url) return;
-  const end = { number: row.number, status: row.status, outcome: row.outcome, durationSeconds: row.duration_seconds };
-  await queueDelivery(c, contactEnded(stage, reqID, row.url, end, at));
+  await queueDelivery(c, contactEnded(stage, reqID, row.url, toEnd(row), at));
 }
 
 /**
@@ -361,7 +325,7 @@ export class PgOutboundStore implements OutboundStore {
         const key = [stage, reqID, seq, owner, attempts];
         if (d.kind === 'dispatched') {
           const awaits = d.awaits ?? null;
-          const r = await c.query<EndedRow>(
+          const r = await c.query<EndedRow & { url: string | null }>(
             `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL,
                call_id = $7, awaiting = $8, awaiting_until = $9, poll_at = $10,
                callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned} ${ENDED}`,
@@ -370,7 +334,7 @@ export class PgOutboundStore implements OutboundStore {
           // Ended now only when no outcome is awaited.
           if (!awaits) await queueEnded(c, stage, reqID, r.rows, d.at);
         } else if (d.kind === 'recorded') {
-          const r = await c.query<EndedRow>(
+          const r = await c.query<EndedRow & { url: string | null }>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
                dispatched_at = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.at],
@@ -384,7 +348,7 @@ export class PgOutboundStore implements OutboundStore {
             [...key, d.dueAt, d.error, d.uncounted ? 1 : 0],
           );
         } else {
-          const r = await c.query<EndedRow>(
+          const r = await c.query<EndedRow & { url: string | null }>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
                last_error = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.error],
@@ -420,7 +384,7 @@ export class PgOutboundStore implements OutboundStore {
         );
       } else {
         // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
-        const r = await c.query<EndedRow>(
+        const r = await c.query<EndedRow & { url: string | null }>(
           `UPDATE outbound_contacts SET status = 'dispatched', outcome = $4, duration_seconds = $5,
              dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where} ${ENDED}`,
           args,
@@ -476,57 +440,3 @@ export class PgOutboundStore implements OutboundStore {
   }
 }
 
-/** A client's settings from its row; a client deleted meanwhile paces with the defaults. */
-function toSettings(row: Partial<ClientRow>): ClientSettings {
-  return {
-    callerId: row.caller_id ?? null,
-    maxConcurrent: row.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent,
-    callsPerSecond: row.calls_per_second ?? DEFAULT_CLIENT_SETTINGS.callsPerSecond,
-    targets: row.flow_targets ? (JSON.parse(row.flow_targets) as Record<string, string>) : {},
-  };
-}
-
-function toClient(row: ClientRow): OutboundClient {
-  return {
-    stage: row.stage,
-    clientID: row.client_id,
-    securityIdHash: row.security_id_sha256,
-    flows: JSON.parse(row.flows) as string[],
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    settings: toSettings(row),
-  };
-}
-
-function toRequest(row: RequestRow): OutboundRequest {
-  return {
-    stage: row.stage,
-    reqID: row.req_id,
-    clientID: row.client_id,
-    flowID: row.flow_id,
-    phononUUID: row.phonon_uuid,
-    scheduledAt: row.scheduled_at,
-    createdAt: row.created_at,
-    cancelledAt: row.cancelled_at,
-    category: row.category,
-    statusCallbackUrl: row.status_callback_url,
-    expiresAt: row.expires_at,
-    pausedAt: row.paused_at,
-  };
-}
-
-function toContact(r: ContactRow): ContactView {
-  return {
-    number: r.number,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    outcome: r.outcome,
-    durationSeconds: r.duration_seconds,
-    awaitingUntil: r.awaiting_until,
-  };
-}
-
-function toResponse(row: { status: number; response: string }): StoredResponse {
-  return { status: row.status, body: JSON.parse(row.response) as Record<string, unknown> };
-}

@@ -1,7 +1,6 @@
 import type { Db } from '../db/open.js';
 import type { Stage } from '../http/routing.js';
 import { prepareQueueDelivery } from '../delivery/outbox.store.sqlite.js';
-import type { CallOutcome, Category } from './dialer.js';
 import {
   DEFAULT_CLIENT_SETTINGS,
   IDEMPOTENCY_TTL_MS,
@@ -10,7 +9,6 @@ import {
   type ClientSettings,
   type Completion,
   type ContactStatus,
-  type ContactView,
   type DueClient,
   type IdempotencyKey,
   type NewRequest,
@@ -23,45 +21,21 @@ import {
   type RequestState,
   type StoredResponse,
 } from './outbound.store.js';
+import {
+  CONTACT_COLUMNS,
+  ENDED_COLUMNS,
+  toClient,
+  toContact,
+  toEnd,
+  toRequest,
+  toResponse,
+  toSettings,
+  type ClientRow,
+  type ContactRow,
+  type EndedRow,
+  type RequestRow,
+} from './outbound.rows.js';
 import { contactEnded, requestCompleted } from './statusCallbacks.js';
-
-interface ClientRow {
-  stage: Stage;
-  client_id: string;
-  security_id_sha256: string;
-  flows: string;
-  created_at: number;
-  updated_at: number;
-  caller_id: string | null;
-  max_concurrent: number;
-  calls_per_second: number;
-  flow_targets: string;
-}
-
-interface RequestRow {
-  stage: Stage;
-  req_id: string;
-  client_id: string;
-  flow_id: string;
-  phonon_uuid: string;
-  scheduled_at: number;
-  created_at: number;
-  cancelled_at: number | null;
-  category: Category;
-  status_callback_url: string | null;
-  expires_at: number | null;
-  paused_at: number | null;
-}
-
-interface ContactRow {
-  number: string;
-  status: ContactStatus;
-  attempts: number;
-  last_error: string | null;
-  outcome: CallOutcome | null;
-  duration_seconds: number | null;
-  awaiting_until: number | null;
-}
 
 interface ClaimedRow extends Omit<ClaimedContact, 'keys'> {
   keys: string;
@@ -74,14 +48,7 @@ const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f
     WHERE f.stage = @stage AND f.client_id = @clientID AND f.awaiting IS NOT NULL AND f.awaiting_until > @now)`;
 
 /** What a statement that may end a contact returns of it (for its statusCallbackUrl delivery). */
-const ENDED = 'RETURNING number, status, outcome, duration_seconds';
-interface EndedRow {
-  number: string;
-  status: ContactStatus;
-  outcome: CallOutcome | null;
-  duration_seconds: number | null;
-}
-const toEnd = (r: EndedRow) => ({ number: r.number, status: r.status, outcome: r.outcome, durationSeconds: r.duration_seconds });
+const ENDED = `RETURNING ${ENDED_COLUMNS}`;
 
 /**
  * The outbound store on SQLite. better-sqlite3 is synchronous: each method runs its statements
@@ -178,8 +145,7 @@ export class SqliteOutboundStore implements OutboundStore {
     this.purgeKeys = db.prepare('DELETE FROM idempotency_keys WHERE created_at <= ?');
     this.getRequestStmt = db.prepare<[Stage, string], RequestRow>('SELECT * FROM outbound_requests WHERE stage = ? AND req_id = ?');
     this.contactsStmt = db.prepare<[Stage, string], ContactRow>(
-      `SELECT number, status, attempts, last_error, outcome, duration_seconds, awaiting_until
-       FROM outbound_contacts WHERE stage = ? AND req_id = ? ORDER BY seq`,
+      `SELECT ${CONTACT_COLUMNS} FROM outbound_contacts WHERE stage = ? AND req_id = ? ORDER BY seq`,
     );
     this.cancelRequestStmt = db.prepare(
       'UPDATE outbound_requests SET cancelled_at = coalesce(cancelled_at, ?) WHERE stage = ? AND req_id = ?',
@@ -536,61 +502,6 @@ export class SqliteOutboundStore implements OutboundStore {
   }
 }
 
-/** A client's settings from its row; a client deleted meanwhile paces with the defaults. */
-function toSettings(row: Partial<ClientRow>): ClientSettings {
-  return {
-    callerId: row.caller_id ?? null,
-    maxConcurrent: row.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent,
-    callsPerSecond: row.calls_per_second ?? DEFAULT_CLIENT_SETTINGS.callsPerSecond,
-    targets: row.flow_targets ? (JSON.parse(row.flow_targets) as Record<string, string>) : {},
-  };
-}
-
-function toClient(row: ClientRow): OutboundClient {
-  return {
-    stage: row.stage,
-    clientID: row.client_id,
-    securityIdHash: row.security_id_sha256,
-    flows: JSON.parse(row.flows) as string[],
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    settings: toSettings(row),
-  };
-}
-
-function toRequest(row: RequestRow): OutboundRequest {
-  return {
-    stage: row.stage,
-    reqID: row.req_id,
-    clientID: row.client_id,
-    flowID: row.flow_id,
-    phononUUID: row.phonon_uuid,
-    scheduledAt: row.scheduled_at,
-    createdAt: row.created_at,
-    cancelledAt: row.cancelled_at,
-    category: row.category,
-    statusCallbackUrl: row.status_callback_url,
-    expiresAt: row.expires_at,
-    pausedAt: row.paused_at,
-  };
-}
-
-function toContact(r: ContactRow): ContactView {
-  return {
-    number: r.number,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    outcome: r.outcome,
-    durationSeconds: r.duration_seconds,
-    awaitingUntil: r.awaiting_until,
-  };
-}
-
 function toClaimed(r: ClaimedRow): ClaimedContact {
   return { ...r, keys: JSON.parse(r.keys) as Record<string, string> };
-}
-
-function toResponse(row: { status: number; response: string }): StoredResponse {
-  return { status: row.status, body: JSON.parse(row.response) as Record<string, unknown> };
 }
