@@ -99,15 +99,19 @@ export async function measureAgainst(opts: {
   seconds: number;
   warmupSeconds: number;
   connections?: number;
+  /** Extra node flags per process (`--cpu-prof`), by name: `<scenario>-current` or `<scenario>-<rev>`. */
+  nodeFlags?: (name: string) => string[];
   started: (c: Child) => void;
   stopped: (c: Child) => void;
   log: (msg: string) => void;
 }): Promise<AgainstRow[]> {
   const rows: AgainstRow[] = [];
   for (const s of opts.scenarios) {
-    const current = await startChild('service', 'src/server.ts', opts.env(`${s.name}-current`), '/healthz');
+    const names = [`${s.name}-current`, `${s.name}-${opts.revision.label}`];
+    const flags = names.map((n) => opts.nodeFlags?.(n) ?? []);
+    const current = await startChild('service', 'src/server.ts', opts.env(names[0]!), '/healthz', flags[0]);
     opts.started(current);
-    const old = await startChild(`service at ${opts.revision.label}`, 'src/server.ts', opts.env(`${s.name}-${opts.revision.label}`), '/healthz', [], opts.revision.dir);
+    const old = await startChild(`service at ${opts.revision.label}`, 'src/server.ts', opts.env(names[1]!), '/healthz', flags[1], opts.revision.dir);
     opts.started(old);
     try {
       opts.log(`${s.name}: this code on ${current.url}, ${opts.revision.label} on ${old.url}: setup`);

@@ -53,7 +53,8 @@ import {
  * the database instead of bench_x).
  * `--against <rev>`: ivr-toggle and webhook-toggle (or the `--only` scenarios) on SQLite, this
  * code's service and `<rev>`'s alternately under the same load (bench/against.ts).
- * `--cpu-prof` writes V8 CPU profiles of the service and of each twin to bench/profiles/<process>/.
+ * `--cpu-prof` writes V8 CPU profiles of the service and of each twin to bench/profiles/<process>/
+ * (with `--against`: of both services, bench/profiles/against-<scenario>-current and -<rev>).
  * `--soak <s>` repeats the scenarios against the service (SQLite unless `--engine pg`) for that
  * long, sampling its memory from /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
  */
@@ -370,6 +371,7 @@ async function against(rev: string, chosen: Scenario[]): Promise<number> {
     seconds: durationS,
     warmupSeconds: WARMUP_S,
     connections: connectionsOverride,
+    nodeFlags: (name) => profileFlags(`against-${name}`),
     started,
     stopped,
     log,
