@@ -48,11 +48,12 @@ export function createBreakTimer(deps: AppDeps, breaks: BreaksService, pause: Pa
           { stage: a.stage, cli: a.cli, pause: false, source: 'auto' },
           { onlyIf: (cur) => cur.pause && cur.since === a.since && cur.reason === a.reason },
         );
-        // Only the sweep whose resume committed logs it, so a cluster logs each break once.
+        // Only the sweep whose resume committed logs it, so a cluster logs each break once (an
+        // instance that already logged it while its resume was refused does not log it again).
         if (result.kind === 'applied' && result.changed) {
           resumed++;
+          if (!announced.has(key)) logger.warn({ ...over, autoResumed: true }, 'break over its limit');
           announced.add(key);
-          logger.warn({ ...over, autoResumed: true }, 'break over its limit');
         }
       } catch (e) {
         // Deleted meanwhile, or the per-agent limit: the next sweep looks again.

@@ -131,6 +131,30 @@ describe('break timers', () => {
     expect((await events()).filter((e) => e.source === 'auto')).toHaveLength(0);
   });
 
+  it('when AUTO_RESUME ends a break, then "break over its limit" is logged once, by the sweep that ended it, marked autoResumed', async () => {
+    build({ MAX_BREAK_MINUTES: '30', AUTO_RESUME: 'true' });
+    await onBreak();
+    t.clock.advance(31 * MIN);
+    await Promise.all([timer.sweep(), createBreakTimer(deps, breaks, pause).sweep()]);
+    await timer.sweep();
+    const lines = t.logs.filter((l) => l.includes('break over its limit'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ cli: CLI, limitMinutes: 30, autoResumed: true });
+  });
+
+  it('when the per-agent limit refuses the auto-resume, then the break is logged once while it stays over its limit', async () => {
+    // The webhook's pause takes the agent's one change a minute; the timer's resume is refused.
+    build({ MAX_BREAK_MINUTES: '30', AUTO_RESUME: 'true', PAUSE_CHANGES_PER_MINUTE: '1' });
+    await onBreak();
+    t.clock.advance(31 * MIN);
+    expect(await timer.sweep()).toBe(0);
+    expect(await timer.sweep()).toBe(0);
+    expect((await status()).pause).toBe(true);
+    const lines = t.logs.filter((l) => l.includes('break over its limit'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).autoResumed).toBeUndefined();
+  });
+
   it('when the reason has no limit of its own and MAX_BREAK_MINUTES is 0, then the break is never ended', async () => {
     build({ AUTO_RESUME: 'true' });
     await onBreak('coaching');
