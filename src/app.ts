@@ -7,7 +7,8 @@ import { hostAndOrigin } from './http/hostOrigin.js';
 import { requestLog } from './http/requestLog.js';
 import { errorHandler, handle, send } from './http/respond.js';
 import { route } from './http/routing.js';
-import { centralWebhookRouter } from './webhook/central.routes.js';
+import { centralWebhookRoutes } from './webhook/central.routes.js';
+import { dispatchByFirstSegment } from './http/dispatch.js';
 import { createFeatures } from './features.js';
 import { createSessions } from './admin/session.js';
 import { loginRoutes } from './admin/login.routes.js';
@@ -69,27 +70,25 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.use(httpsOnly(config));
   const perIp = perIpRateLimit(config, deps.stores.limiters);
   app.use(GUARDED_PREFIXES, perIp);
-  // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
   const sessions = createSessions(config, deps.clock, stores.sessions);
-  const login = express.Router({ caseSensitive: true });
-  loginRoutes(login, config, sessions);
-  app.use(login);
-  app.use('/admin', adminGuard(config, sessions));
-
-  route(app as unknown as express.Router, '/metrics', {
-    get: handle(async (_req, res) => {
-      res.locals.route = '/metrics';
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    }),
-  });
-
-  app.use(centralWebhookRouter(features.flatMap((f) => f.methods ?? [])));
-  for (const f of features) {
-    if (!f.routes) continue;
-    const router = express.Router({ caseSensitive: true });
-    f.routes(router);
-    app.use(router);
-  }
+  const methods = features.flatMap((f) => f.methods ?? []);
+  // Each request runs only the routers of its first path segment, in this order (src/http/dispatch.ts).
+  app.use(
+    dispatchByFirstSegment([
+      // Sign-in first: the only /admin paths served without a session (docs/http.md §8.2).
+      (router) => loginRoutes(router, config, sessions),
+      (router) => router.use('/admin', adminGuard(config, sessions)),
+      (router) =>
+        route(router, '/metrics', {
+          get: handle(async (_req, res) => {
+            res.locals.route = '/metrics';
+            res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+          }),
+        }),
+      (router) => centralWebhookRoutes(router, methods),
+      ...features.flatMap((f) => (f.routes ? [(router: express.Router) => f.routes!(router)] : [])),
+    ]),
+  );
 
   app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'no such path')));
   app.use(errorHandler(logger));

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { LruCache } from './lruCache.js';
 
 /**
  * Phone numbers to E.164 (docs/http.md §1.2). Formatting characters (spaces, dashes, dots, brackets)
@@ -14,8 +15,8 @@ const FORMATTED_NUMBER = /^\+?[0-9 ().\-]+$/;
 
 export const PHONE_CACHE_SIZE = 10_000;
 
-/** input + region → E.164, or null for "not a valid number". A Map keeps insertion order: a hit moves to the end. */
-const cache = new Map<string, string | null>();
+/** input + region → E.164, or null for "not a valid number". */
+const cache = new LruCache<string, string | null>(PHONE_CACHE_SIZE);
 
 function parse(input: string, region: string): string | null {
   const s = input.trim();
@@ -31,15 +32,8 @@ export function normalizePhone(input: string, region: string): string | undefine
   // Long inputs (a number padded with spaces, or not a number at all) are parsed, not cached.
   if (input.length > 64) return parse(input, region) ?? undefined;
   const key = `${region}|${input}`;
-  const hit = cache.get(key);
-  if (hit !== undefined) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit ?? undefined;
-  }
-  const e164 = parse(input, region);
-  cache.set(key, e164);
-  if (cache.size > PHONE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  let e164 = cache.get(key);
+  if (e164 === undefined) cache.set(key, (e164 = parse(input, region)));
   return e164 ?? undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config.js';
+import { LruCache } from '../lruCache.js';
 import { AppError } from './errors.js';
 
 /**
@@ -59,13 +60,23 @@ function hasBody(req: Request): boolean {
 
 const ADMIN_BODY = /^(application\/json|application\/[a-z0-9.+-]+\+json|text\/csv)\s*(;|$)/i;
 
+/** Distinct Host header values whose host name is kept (a client sends one value again and again). */
+export const HOST_CACHE_SIZE = 256;
+
 export function hostAndOrigin(config: Config) {
   const hosts = serviceHosts(config);
+  // Host header → its host name (null: no host), so `new URL` parses each distinct value once.
+  const names = new LruCache<string, string | null>(HOST_CACHE_SIZE);
+  const nameOf = (header: string): string | undefined => {
+    let name = names.get(header);
+    if (name === undefined) names.set(header, (name = hostName(header) ?? null));
+    return name ?? undefined;
+  };
   const baseOrigins = new Set([config.PUBLIC_BASE_URL, config.SHORTURL_BASE_URL].filter((u): u is string => !!u).map(origin));
 
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!EXEMPT_HOST_PATHS.has(req.path)) {
-      const host = req.headers.host === undefined ? undefined : hostName(req.headers.host);
+      const host = req.headers.host === undefined ? undefined : nameOf(req.headers.host);
       if (host === undefined || !hosts.has(host)) {
         return next(new AppError('MISDIRECTED_REQUEST', 'this service does not answer for that Host; add the name to ALLOWED_HOSTS (or PUBLIC_BASE_URL)'));
       }

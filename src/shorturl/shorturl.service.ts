@@ -2,7 +2,7 @@ import { iso, type Clock } from '../clock.js';
 import { AppError } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { randomCode } from './code.js';
-import { LruCache } from './lruCache.js';
+import { LruCache } from '../lruCache.js';
 import type { ShortUrlStore } from './shorturl.store.js';
 import type { TokenEntry } from './tokens.js';
 import type { VisitCounter } from './visitCounter.js';

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { AppError, missing } from '../http/errors.js';
 import { readBody } from '../http/body.js';
 import { Params } from '../http/params.js';
@@ -7,9 +7,8 @@ import { parseStage, route, stageGuard } from '../http/routing.js';
 import type { WebhookMethod } from './registry.js';
 
 /** `POST /centraloutboundwebhook-v1/{stage}/` — dispatch by `method` to the registry. */
-export function centralWebhookRouter(methods: WebhookMethod[]): Router {
+export function centralWebhookRoutes(router: Router, methods: WebhookMethod[]): void {
   const byName = new Map(methods.map((m) => [m.name.toLowerCase(), m]));
-  const router = Router({ caseSensitive: true });
   route(
     router,
     '/centraloutboundwebhook-v1/:stage',
@@ -39,5 +38,4 @@ export function centralWebhookRouter(methods: WebhookMethod[]): Router {
     },
     stageGuard,
   );
-  return router;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomCode } from '../../src/shorturl/code.js';
-import { LruCache } from '../../src/shorturl/lruCache.js';
+import { LruCache } from '../../src/lruCache.js';
 import { parseIsoInstant } from '../../src/shorturl/shorturl.rules.js';
 import { ShortUrlService } from '../../src/shorturl/shorturl.service.js';
 import { VisitCounter } from '../../src/shorturl/visitCounter.js';
