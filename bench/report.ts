@@ -55,6 +55,8 @@ export interface Round extends LoadSummary {
   cpuMicros: number;
   /** cpuMicros ÷ successful responses; undefined when nothing succeeded. */
   cpuPerRequestUs: number | undefined;
+  /** On PostgreSQL: the database server's backends' CPU µs ÷ successful responses (bench/pgcpu.ts). */
+  dbCpuPerRequestUs?: number | undefined;
 }
 
 /** CPU µs per successful request (responses with an expected status). */
@@ -265,7 +267,8 @@ export interface EngineRows {
 
 /**
  * The engines side by side, one line per scenario measured on any of them: per engine the
- * service's requests/s and CPU µs per request (medians over the rounds), its p99 at the fixed
+ * service's requests/s and CPU µs per request (medians over the rounds; '+ db n' when the
+ * database server's CPU per request was read too), its p99 at the fixed
  * rate (with that rate), and errors / unexpected statuses (one column, engines in order); a scenario an engine did not measure,
  * or whose row that engine did not judge (its `note`), shows '-' there and the note at the end.
  */
@@ -287,7 +290,11 @@ export function formatEnginesTable(engines: EngineRows[]): string {
     return [
       name,
       ...judged.map((r) => (r?.service.length ? fmtInt(median(r.service.map((x) => x.rps))) : '-')),
-      ...judged.map((r) => fmtOpt(r && spread(r.service.map((x) => x.cpuPerRequestUs))?.median, fmtInt)),
+      ...judged.map((r) => {
+        const us = fmtOpt(r && spread(r.service.map((x) => x.cpuPerRequestUs))?.median, fmtInt);
+        const db = r && spread(r.service.map((x) => x.dbCpuPerRequestUs))?.median;
+        return db === undefined ? us : `${us} + db ${fmtInt(db)}`;
+      }),
       ...judged.map((r) => (r?.fixed ? `${fmtMs(r.fixed.p99Ms)} at ${fmtInt(r.fixed.targetRate)}/s` : '-')),
       judged.map((r) => (r ? failures([...r.service, ...(r.fixed ? [r.fixed] : [])]) : '-')).join('; '),
       notes.length ? notes.join('; ') : '-',

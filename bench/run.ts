@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { measurements, scenarios } from './scenarios/index.js';
-import type { Measurement, Scenario } from './scenario.js';
+import type { Measurement, RequestShape, Scenario } from './scenario.js';
 import { context, ROOT, startChild, type Child } from './children.js';
 import { checkoutRevision, measureAgainst } from './against.js';
 import { measureInstances } from './instances.js';
 import { load, round } from './load.js';
 import { paced } from './paced.js';
+import { cpuGrowth, databaseCpu } from './pgcpu.js';
 import {
+  cpuPerRequest,
   cpuRatio,
   formatAgainstTable,
   formatEnginesTable,
@@ -258,6 +260,14 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
   const echo = await startChild('echo', 'bench/baseline.ts', env, '/');
   started(echo);
   log(`echo on ${echo.url}`);
+  // On PostgreSQL on this machine, the server's CPU for the service's database is read around each run.
+  const dbCpu = pgUrls ? await databaseCpu(pgUrls.service) : undefined;
+  const serviceRound = async (shape: RequestShape, s: Scenario): Promise<Round> => {
+    const before = await dbCpu?.read();
+    const r = await round(service, shape, s, durationS, s.expectStatus, connectionsOverride);
+    if (dbCpu && before) r.dbCpuPerRequestUs = cpuPerRequest(cpuGrowth(before, await dbCpu.read()), r);
+    return r;
+  };
   const rows: Row[] = [];
   for (const s of chosen) {
     log(`${s.name}: setup`);
@@ -284,7 +294,7 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
     const otherRounds: Round[] = [];
     for (let i = 0; i < rounds; i++) {
       log(`${s.name}: round ${i + 1}/${rounds}: service, then ${twin ? 'twin' : 'echo'}, ${durationS} s each`);
-      svcRounds.push(await round(service, svcShape, s, durationS, s.expectStatus, connectionsOverride));
+      svcRounds.push(await serviceRound(svcShape, s));
       otherRounds.push(await round(other, otherShape, s, durationS, otherExpect, connectionsOverride));
     }
     const ratios = spread(svcRounds.map((r, i) => cpuRatio(r.cpuPerRequestUs, otherRounds[i]!.cpuPerRequestUs)));
@@ -313,6 +323,7 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
     process.stdout.write(`${formatTable([row]).split('\n').slice(2).join('\n')}\n`);
   }
   await stopChild(echo);
+  await dbCpu?.close();
   if (rows.length) {
     process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15, engine ${engine})\n${formatTargets(rows)}\n`);
   }
