@@ -63,12 +63,14 @@ export const REQUEST_COLUMNS =
 
 /** A contact as a statement that may end it returns it (RETURNING), for its statusCallbackUrl delivery (docs/http.md §9.6). */
 export interface EndedRow {
+  stage: Stage;
+  req_id: string;
   number: string;
   status: ContactStatus;
   outcome: CallOutcome | null;
   duration_seconds: number | null;
 }
-export const ENDED_COLUMNS = 'number, status, outcome, duration_seconds';
+export const ENDED_COLUMNS = 'stage, req_id, number, status, outcome, duration_seconds';
 
 export const toEnd = (r: EndedRow): ContactEnd => ({ number: r.number, status: r.status, outcome: r.outcome, durationSeconds: r.duration_seconds });
 

@@ -125,6 +125,7 @@ export class OutboundService {
     if (result === response) {
       this.deps.metrics.outboundScheduled.inc({ stage }, numbers.length - suppressed.size);
       if (scheduledAt <= now) this.onScheduled();
+      if (suppressed.size > 0 && input.statusCallbackUrl) this.onEnded?.();
     }
     return result;
   }
@@ -136,7 +137,9 @@ export class OutboundService {
   }
 
   async cancel(stage: Stage, client: OutboundClient, reqID: string): Promise<OutboundStatus> {
-    return this.view(await this.store.cancelRequest(stage, reqID, client.clientID, this.deps.clock.now()));
+    const state = await this.store.cancelRequest(stage, reqID, client.clientID, this.deps.clock.now());
+    if (state?.request.statusCallbackUrl) this.onEnded?.();
+    return this.view(state);
   }
 
   /** pauseOutbound / resumeOutbound (docs/http.md §9): a paused request dials nothing until resumed. */

@@ -49,14 +49,17 @@ const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 
 const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
 const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
 /** What a statement that may end a contact returns of it, with its request's statusCallbackUrl (docs/http.md §9.6). */
-const ENDED = `RETURNING ${ENDED_COLUMNS},
-  (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = outbound_contacts.stage AND r.req_id = outbound_contacts.req_id) AS url`;
+const ended = (table = 'outbound_contacts') => `RETURNING ${ENDED_COLUMNS},
+  (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = ${table}.stage AND r.req_id = ${table}.req_id) AS url`;
+const ENDED = ended();
+type EndedWithUrl = EndedRow & { url: string | null };
 
-/** The contact's statusCallbackUrl delivery, in the transaction that ended it, when its request has a URL. */
-async function queueEnded(c: PgClient, stage: Stage, reqID: string, rows: (EndedRow & { url: string | null })[], at: number): Promise<void> {
-  const row = rows[0];
-  if (!row?.url) return;
-  await queueDelivery(c, contactEnded(stage, reqID, row.url, toEnd(row), at));
+/**
+ * Write the statusCallbackUrl delivery of each contact these rows just ended, for the requests
+ * that have a URL, on the connection of the transaction that ended them (docs/http.md §9.6).
+ */
+async function queueEnds(c: PgClient, rows: EndedWithUrl[], at: number): Promise<void> {
+  for (const row of rows) if (row.url) await queueDelivery(c, contactEnded(row.stage, row.req_id, row.url, toEnd(row), at));
 }
 
 /**
@@ -177,6 +180,14 @@ export class PgOutboundStore implements OutboundStore {
          LEFT JOIN unnest($6::text[]) WITH ORDINALITY AS k(keys, ord) ON k.ord = n.ord`,
         [req.stage, req.reqID, req.scheduledAt, req.numbers, req.clientID, req.numbers.map((_, i) => JSON.stringify(req.keys?.[i] ?? {})), req.expiresAt ?? null],
       );
+      // Contacts suppressed from the start end now (docs/http.md §9.6).
+      if (req.statusCallbackUrl) {
+        const suppressed = await c.query<EndedRow>(
+          `SELECT ${ENDED_COLUMNS} FROM outbound_contacts WHERE stage = $1 AND req_id = $2 AND status = 'suppressed' ORDER BY seq`,
+          [req.stage, req.reqID],
+        );
+        await queueEnds(c, suppressed.rows.map((r) => ({ ...r, url: req.statusCallbackUrl! })), req.createdAt);
+      }
       return response;
     });
   }
@@ -220,14 +231,16 @@ export class PgOutboundStore implements OutboundStore {
       if (!row || row.client_id !== clientID) return undefined;
       // In-flight contacts are cancelled too (see the SQLite store): a confirmed dispatch still
       // becomes 'dispatched', a failure stays cancelled.
-      const cancelled = await c.query(
-        "UPDATE outbound_contacts SET status = 'cancelled' WHERE stage = $1 AND req_id = $2 AND status = 'scheduled'",
+      const cancelled = await c.query<EndedWithUrl & { lease_until: number | null }>(
+        `UPDATE outbound_contacts SET status = 'cancelled' WHERE stage = $1 AND req_id = $2 AND status = 'scheduled' ${ENDED}, lease_until`,
         [stage, reqID],
       );
-      if ((cancelled.rowCount ?? 0) > 0 && row.cancelled_at === null) {
+      if (cancelled.rows.length > 0 && row.cancelled_at === null) {
         await c.query('UPDATE outbound_requests SET cancelled_at = $1 WHERE stage = $2 AND req_id = $3', [now, stage, reqID]);
         row.cancelled_at = now;
       }
+      // A contact being dialled now ends with its dispatch's outcome (complete), the others here.
+      await queueEnds(c, cancelled.rows.filter((x) => x.lease_until === null || x.lease_until <= now), now);
       const contacts = await c.query<ContactRow>(CONTACTS_OF, [stage, reqID]);
       return { request: toRequest(row), contacts: contacts.rows.map(toContact) };
     });
@@ -262,12 +275,14 @@ export class PgOutboundStore implements OutboundStore {
       const scope = client ? (client.clientID !== undefined ? 'AND c.stage = $5 AND c.client_id = $6' : 'AND c.stage = $5') : '';
       const scopeArgs = client ? (client.clientID !== undefined ? [client.stage, client.clientID] : [client.stage]) : [];
       // A number suppressed after its request was made is still never dialled.
-      await c.query(
+      const suppressed = await c.query<EndedWithUrl>(
         `UPDATE outbound_contacts c SET status = 'suppressed'
          WHERE ${DUE} ${scope.replace('$5', '$2').replace('$6', '$3')}
-           AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)`,
+           AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)
+         ${ended('c')}`,
         [now, ...scopeArgs],
       );
+      await queueEnds(c, suppressed.rows, now);
       if (n <= 0) return [];
       // SKIP LOCKED: rows another instance is claiming right now are passed over, not waited for,
       // so concurrent claims are disjoint. An instance never takes over its own leases (those
@@ -291,12 +306,15 @@ export class PgOutboundStore implements OutboundStore {
   }
 
   async expire(now: number): Promise<number> {
-    const r = await this.pool.query(
-      `UPDATE outbound_contacts SET status = 'expired'
-       WHERE status = 'scheduled' AND expires_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)`,
-      [now],
-    );
-    return r.rowCount ?? 0;
+    return withTransaction(this.pool, async (c) => {
+      const r = await c.query<EndedWithUrl>(
+        `UPDATE outbound_contacts SET status = 'expired'
+         WHERE status = 'scheduled' AND expires_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) ${ENDED}`,
+        [now],
+      );
+      await queueEnds(c, r.rows, now);
+      return r.rows.length;
+    });
   }
 
   async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {
@@ -325,35 +343,37 @@ export class PgOutboundStore implements OutboundStore {
         const key = [stage, reqID, seq, owner, attempts];
         if (d.kind === 'dispatched') {
           const awaits = d.awaits ?? null;
-          const r = await c.query<EndedRow & { url: string | null }>(
+          const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL,
                call_id = $7, awaiting = $8, awaiting_until = $9, poll_at = $10,
                callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned} ${ENDED}`,
             [...key, d.at, d.callId ?? null, awaits, awaits ? (d.awaitingUntil ?? null) : null, awaits === 'poll' ? (d.pollAt ?? d.at) : null],
           );
           // Ended now only when no outcome is awaited.
-          if (!awaits) await queueEnded(c, stage, reqID, r.rows, d.at);
+          if (!awaits) await queueEnds(c, r.rows, d.at);
         } else if (d.kind === 'recorded') {
-          const r = await c.query<EndedRow & { url: string | null }>(
+          const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
                dispatched_at = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.at],
           );
-          await queueEnded(c, stage, reqID, r.rows, d.at);
+          await queueEnds(c, r.rows, d.at);
         } else if (d.kind === 'retry') {
-          await c.query(
+          const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
                due_at = $6, last_error = $7, lease_owner = NULL, lease_until = NULL, callback_key = NULL,
-               attempts = attempts - $8 ${owned}`,
+               attempts = attempts - $8 ${owned} ${ENDED}`,
             [...key, d.dueAt, d.error, d.uncounted ? 1 : 0],
           );
+          // Cancelled while it was being dialled: not retried, it ends here.
+          await queueEnds(c, r.rows.filter((x) => x.status === 'cancelled'), d.at);
         } else {
-          const r = await c.query<EndedRow & { url: string | null }>(
+          const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
                last_error = $6, lease_owner = NULL, lease_until = NULL, callback_key = NULL ${owned} ${ENDED}`,
             [...key, d.error],
           );
-          await queueEnded(c, stage, reqID, r.rows, d.at);
+          await queueEnds(c, r.rows, d.at);
         }
       }
     });
@@ -384,12 +404,12 @@ export class PgOutboundStore implements OutboundStore {
         );
       } else {
         // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
-        const r = await c.query<EndedRow & { url: string | null }>(
+        const r = await c.query<EndedWithUrl>(
           `UPDATE outbound_contacts SET status = 'dispatched', outcome = $4, duration_seconds = $5,
              dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where} ${ENDED}`,
           args,
         );
-        await queueEnded(c, stage, row.req_id, r.rows, report.at);
+        await queueEnds(c, r.rows, report.at);
       }
       return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
     });

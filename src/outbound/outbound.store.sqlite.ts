@@ -102,6 +102,8 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly completeRequestsTx;
   private readonly callbackUrlStmt;
   private readonly queueDelivery;
+  private readonly suppressedOfStmt;
+  private readonly expireTx;
 
   constructor(db: Db) {
     // statusCallbackUrl deliveries are written inside the transactions below (docs/http.md §9.6).
@@ -152,8 +154,11 @@ export class SqliteOutboundStore implements OutboundStore {
     );
     // In-flight contacts are cancelled too: if their dispatch is confirmed anyway they become
     // 'dispatched' (the call went out); if it fails they stay cancelled and are never retried.
-    this.cancelContactsStmt = db.prepare(
-      "UPDATE outbound_contacts SET status = 'cancelled' WHERE stage = ? AND req_id = ? AND status = 'scheduled'",
+    this.cancelContactsStmt = db.prepare<[Stage, string], EndedRow & { lease_until: number | null }>(
+      `UPDATE outbound_contacts SET status = 'cancelled' WHERE stage = ? AND req_id = ? AND status = 'scheduled' ${ENDED}, lease_until`,
+    );
+    this.suppressedOfStmt = db.prepare<[Stage, string], EndedRow>(
+      `SELECT ${ENDED_COLUMNS} FROM outbound_contacts WHERE stage = ? AND req_id = ? AND status = 'suppressed' ORDER BY seq`,
     );
     this.pauseStmt = db.prepare(
       `UPDATE outbound_requests SET paused_at = CASE WHEN @paused = 1 THEN coalesce(paused_at, @now) ELSE NULL END
@@ -162,10 +167,11 @@ export class SqliteOutboundStore implements OutboundStore {
     const due = `c.status = 'scheduled' AND c.due_at <= @now AND (c.lease_until IS NULL OR c.lease_until <= @now)`;
     const scope = '(@stage IS NULL OR (c.stage = @stage AND (@clientID IS NULL OR c.client_id = @clientID)))';
     // A number suppressed after its request was made is still never dialled.
-    this.suppressOnClaimStmt = db.prepare(
+    this.suppressOnClaimStmt = db.prepare<{ stage: Stage | null; clientID: string | null; now: number }, EndedRow>(
       `UPDATE outbound_contacts AS c SET status = 'suppressed'
        WHERE ${due} AND ${scope}
-         AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)`,
+         AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)
+       ${ENDED}`,
     );
     this.inFlightStmt = db.prepare<{ stage: Stage; clientID: string; now: number }, { n: number; max: number | null }>(
       `SELECT ${IN_FLIGHT} AS n, (SELECT max_concurrent FROM outbound_clients WHERE stage = @stage AND client_id = @clientID) AS max`,
@@ -184,9 +190,9 @@ export class SqliteOutboundStore implements OutboundStore {
        RETURNING stage, req_id AS reqID, seq, number, attempts, due_at AS dueAt, idempotency_key AS idempotencyKey,
          client_id AS clientID, keys, callback_key AS callbackKey`,
     );
-    this.expireStmt = db.prepare(
+    this.expireStmt = db.prepare<{ now: number }, EndedRow>(
       `UPDATE outbound_contacts SET status = 'expired'
-       WHERE status = 'scheduled' AND expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now)`,
+       WHERE status = 'scheduled' AND expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ${ENDED}`,
     );
     // Driven by the due index (only contacts waiting), one row per client.
     this.dueClientsStmt = db.prepare<{ now: number }, ClientRow & { stage: Stage; client_id: string; in_flight: number }>(
@@ -214,7 +220,7 @@ export class SqliteOutboundStore implements OutboundStore {
     this.retryStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'scheduled' END,
          due_at = @dueAt, last_error = @error, lease_owner = NULL, lease_until = NULL, callback_key = NULL,
-         attempts = attempts - @uncounted ${owned}`,
+         attempts = attempts - @uncounted ${owned} ${ENDED}`,
     );
     this.failedStmt = db.prepare(
       `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'failed' END,
@@ -230,9 +236,9 @@ export class SqliteOutboundStore implements OutboundStore {
          duration_seconds = @durationSeconds, dispatched_at = coalesce(dispatched_at, @at), ${spent} WHERE rowid = @rowid`,
     );
     // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
-    this.finalOutcomeStmt = db.prepare(
+    this.finalOutcomeStmt = db.prepare<{ rowid: number; outcome: string; durationSeconds: number | null; at: number }, EndedRow>(
       `UPDATE outbound_contacts SET status = 'dispatched', outcome = @outcome, duration_seconds = @durationSeconds,
-         dispatched_at = coalesce(dispatched_at, @at), ${spent} WHERE rowid = @rowid`,
+         dispatched_at = coalesce(dispatched_at, @at), ${spent} WHERE rowid = @rowid ${ENDED}`,
     );
     this.pollsDueStmt = db.prepare<{ now: number; limit: number }, PollDue & { rowid: number }>(
       `SELECT c.rowid, c.stage, c.callback_key AS callbackKey, c.call_id AS callId, r.flow_id AS flowID, c.client_id AS clientID
@@ -298,6 +304,8 @@ export class SqliteOutboundStore implements OutboundStore {
             idempotencyKey: `${req.reqID}-${seq}`,
           });
         });
+        // Contacts suppressed from the start end now (docs/http.md §9.6).
+        if (req.statusCallbackUrl) this.queueEnds(this.suppressedOfStmt.all(req.stage, req.reqID), req.createdAt);
         if (idem) {
           this.purgeKeys.run(req.createdAt - IDEMPOTENCY_TTL_MS);
           this.putKey.run(req.stage, idem.scope, idem.key, response.status, JSON.stringify(response.body), req.createdAt);
@@ -313,10 +321,13 @@ export class SqliteOutboundStore implements OutboundStore {
     this.cancelTx = db.transaction((stage: Stage, reqID: string, clientID: string, now: number): RequestState | undefined => {
       const row = this.getRequestStmt.get(stage, reqID);
       if (!row || row.client_id !== clientID) return undefined;
-      if (this.cancelContactsStmt.run(stage, reqID).changes > 0 && row.cancelled_at === null) {
+      const cancelled = this.cancelContactsStmt.all(stage, reqID);
+      if (cancelled.length > 0 && row.cancelled_at === null) {
         this.cancelRequestStmt.run(now, stage, reqID);
         row.cancelled_at = now;
       }
+      // A contact being dialled now ends with its dispatch's outcome (complete), the others here.
+      this.queueEnds(cancelled.filter((c) => c.lease_until === null || c.lease_until <= now), now);
       return { request: toRequest(row), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
     });
     this.pauseTx = db.transaction((stage: Stage, reqID: string, clientID: string, paused: boolean, now: number): RequestState | undefined => {
@@ -328,7 +339,7 @@ export class SqliteOutboundStore implements OutboundStore {
     this.claimTx = db.transaction(
       (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
         const scope = { stage: client?.stage ?? null, clientID: client?.clientID ?? null, now };
-        this.suppressOnClaimStmt.run(scope);
+        this.queueEnds(this.suppressOnClaimStmt.all(scope), now);
         let n = limit;
         if (client?.clientID !== undefined) {
           const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
@@ -339,7 +350,6 @@ export class SqliteOutboundStore implements OutboundStore {
       },
     );
     this.completeTx = db.transaction((owner: string, done: Completion[]) => {
-      const urls = new Map<string, string | null>();
       for (const c of done) {
         const { stage, reqID, seq, attempts } = c.contact;
         const key = { stage, reqID, seq, attempts, owner };
@@ -357,14 +367,11 @@ export class SqliteOutboundStore implements OutboundStore {
           if (!c.awaits) ended = row;
         } else if (c.kind === 'recorded') ended = this.recordedStmt.get({ ...key, at: c.at }) as EndedRow | undefined;
         else if (c.kind === 'retry') {
-          this.retryStmt.run({ ...key, dueAt: c.dueAt, error: c.error, uncounted: c.uncounted ? 1 : 0 });
-          continue;
+          const row = this.retryStmt.get({ ...key, dueAt: c.dueAt, error: c.error, uncounted: c.uncounted ? 1 : 0 }) as EndedRow | undefined;
+          // Cancelled while it was being dialled: not retried, it ends here.
+          if (row?.status === 'cancelled') this.queueEnds([row], c.at);
         } else ended = this.failedStmt.get({ ...key, error: c.error }) as EndedRow | undefined;
-        if (!ended) continue;
-        const requestKey = `${stage}/${reqID}`;
-        if (!urls.has(requestKey)) urls.set(requestKey, this.callbackUrlStmt.get(stage, reqID) ?? null);
-        const url = urls.get(requestKey);
-        if (url) this.queueDelivery(contactEnded(stage, reqID, url, toEnd(ended), c.at));
+        if (ended) this.queueEnds([ended], c.at);
       }
     });
     this.outcomeTx = db.transaction((stage: Stage, callbackKey: string, report: OutcomeReport): OutcomeResult => {
@@ -377,13 +384,13 @@ export class SqliteOutboundStore implements OutboundStore {
         row.status !== 'cancelled' &&
         row.redials < report.redial.maxRedials;
       if (redial) this.redialStmt.run({ ...args, dueAt: report.redial!.dueAt });
-      else {
-        this.finalOutcomeStmt.run(args);
-        const url = this.callbackUrlStmt.get(stage, row.req_id);
-        const end = { number: row.number, status: 'dispatched' as const, outcome: report.outcome, durationSeconds: report.durationSeconds };
-        if (url) this.queueDelivery(contactEnded(stage, row.req_id, url, end, report.at));
-      }
+      else this.queueEnds([this.finalOutcomeStmt.get(args)!], report.at);
       return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
+    });
+    this.expireTx = db.transaction((now: number): number => {
+      const expired = this.expireStmt.all({ now });
+      this.queueEnds(expired, now);
+      return expired.length;
     });
     this.pollsTx = db.transaction((now: number, nextPollAt: number, limit: number): PollDue[] => {
       const rows = this.pollsDueStmt.all({ now, limit });
@@ -475,7 +482,22 @@ export class SqliteOutboundStore implements OutboundStore {
   }
 
   async expire(now: number): Promise<number> {
-    return this.expireStmt.run({ now }).changes;
+    return this.expireTx.immediate(now);
+  }
+
+  /**
+   * Write the statusCallbackUrl delivery of each contact these rows just ended, for the requests
+   * that have a URL (docs/http.md §9.6). Only inside one of this store's transactions, so the
+   * deliveries commit or roll back with the contacts' final state.
+   */
+  private queueEnds(rows: EndedRow[], at: number): void {
+    const urls = new Map<string, string | null>();
+    for (const r of rows) {
+      const key = `${r.stage}/${r.req_id}`;
+      if (!urls.has(key)) urls.set(key, this.callbackUrlStmt.get(r.stage, r.req_id) ?? null);
+      const url = urls.get(key);
+      if (url) this.queueDelivery(contactEnded(r.stage, r.req_id, url, toEnd(r), at));
+    }
   }
 
   async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {

@@ -112,7 +112,7 @@ export type Completion =
   /** The recording dialer on prod: nothing was dialled (docs/http.md §8). */
   | { kind: 'recorded'; contact: ClaimedContact; at: number }
   /** `uncounted`: a platform's "too many requests", which does not use up an attempt (docs/http.md §9). */
-  | { kind: 'retry'; contact: ClaimedContact; error: string; dueAt: number; uncounted?: boolean }
+  | { kind: 'retry'; contact: ClaimedContact; error: string; at: number; dueAt: number; uncounted?: boolean }
   | { kind: 'failed'; contact: ClaimedContact; error: string; at: number };
 
 export interface ClaimScope {
@@ -205,7 +205,8 @@ export interface OutboundStore {
    * the caller compares identity with `response` to know which happened.
    */
   createRequest(req: NewRequest, idem: IdempotencyKey | undefined, response: StoredResponse): Promise<StoredResponse>;
-  // §9: contacts whose number is on the client's suppression list are stored `suppressed` (never claimed).
+  // §9: contacts whose number is on the client's suppression list are stored `suppressed` (never
+  // claimed); with a statusCallbackUrl, each one's end is written to the outbox in the same transaction.
 
   getRequest(stage: Stage, reqID: string): Promise<OutboundRequest | undefined>;
 
@@ -216,6 +217,9 @@ export interface OutboundStore {
    * Cancel what is still scheduled of this client's request, and read it back, in one transaction.
    * undefined when there is no such request or it is another client's (nothing changes). A
    * request with nothing left to cancel keeps its status; contacts in flight are cancelled too.
+   * §9: with a statusCallbackUrl, each contact cancelled here that is not being dialled has its
+   * end written to the outbox in the same transaction; one being dialled ends with its dispatch's
+   * outcome (`complete`: `dispatched` if the call went out, else `cancelled`).
    */
   cancelRequest(stage: Stage, reqID: string, clientID: string, now: number): Promise<RequestState | undefined>;
 
@@ -227,14 +231,18 @@ export interface OutboundStore {
    * this owner's) under a lease until `leaseUntil`, counting an attempt each, oldest due first.
    * Concurrent claims never return the same contact. §9: contacts of paused requests are not
    * claimed; contacts whose number is now suppressed become `suppressed` instead; each claimed
-   * contact gets a fresh random `callbackKey`. With `scope.stage`, only that stage's contacts;
+   * contact gets a fresh random `callbackKey`. A contact suppressed here ends: with a
+   * statusCallbackUrl, its delivery is written in the claim's transaction. With `scope.stage`, only that stage's contacts;
    * with `scope.clientID` too, only that client's, and never more than its maxConcurrent minus
    * its calls in flight (checked inside the transaction, so instances claiming at once never
    * exceed it together).
    */
   claim(owner: string, now: number, leaseUntil: number, limit: number, scope?: ClaimScope): Promise<ClaimedContact[]>;
 
-  /** §9: scheduled contacts whose request's expiresAt has passed become `expired`; how many. */
+  /**
+   * §9: scheduled contacts whose request's expiresAt has passed become `expired`; how many. With a
+   * statusCallbackUrl, each one's end is written to the outbox in the same transaction.
+   */
   expire(now: number): Promise<number>;
 
   /** §9: clients with contacts due now (not paused), with their settings and calls in flight. */
@@ -242,9 +250,10 @@ export interface OutboundStore {
 
   /**
    * Apply dispatch outcomes in one transaction; an outcome whose claim was lost changes nothing.
-   * An outcome that ends its contact (failed, recorded, or dispatched with nothing awaited) of a
-   * request with a statusCallbackUrl writes that contact's delivery to the outbox in the same
-   * transaction (docs/http.md §9.6).
+   * An outcome that ends its contact (failed, recorded, dispatched with nothing awaited, or any
+   * outcome of a contact cancelled while it was dialled that did not dispatch it) of a request
+   * with a statusCallbackUrl writes that contact's delivery to the outbox in the same transaction
+   * (docs/http.md §9.6).
    */
   complete(owner: string, done: Completion[]): Promise<void>;
 

@@ -153,7 +153,7 @@ export class OutboundScheduler {
     let nextMs = this.pollMs;
     try {
       const now = this.deps.clock.now();
-      await this.store.expire(now);
+      if ((await this.store.expire(now)) > 0) this.onEnded?.();
       this.requests.clear();
       let capacity = this.maxInFlight - this.inFlight.size;
       const prodOpen = !this.window || this.window.isOpen(now);
@@ -289,10 +289,10 @@ export class OutboundScheduler {
       outboundDispatches.inc({ stage: c.stage, result: 'dispatched' });
     } else if (outcome.kind === 'throttled') {
       // The platform's "too many requests" is not a failed attempt: wait for its Retry-After (docs/http.md §9).
-      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + outcome.retryAfterMs, uncounted: true });
+      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, at: now, dueAt: now + outcome.retryAfterMs, uncounted: true });
       outboundDispatches.inc({ stage: c.stage, result: 'retry' });
     } else if (outcome.kind === 'retry' && c.attempts < this.deps.config.DIALER_MAX_ATTEMPTS) {
-      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, dueAt: now + backoffDelay(c.attempts, this.random) });
+      this.pending.push({ kind: 'retry', contact: c, error: outcome.error, at: now, dueAt: now + backoffDelay(c.attempts, this.random) });
       outboundDispatches.inc({ stage: c.stage, result: 'retry' });
     } else {
       const error = outcome.kind === 'retry' ? `${outcome.error} (gave up after ${c.attempts} attempts)` : outcome.error;

@@ -137,7 +137,7 @@ export function outboundStoreContract(open: OpenStores): void {
       const [c0, c1, c2, c3] = (await store.claim('me', T0, T0 + 10_000, 10)).sort((a, b) => a.seq - b.seq);
       await store.complete('me', [
         { kind: 'dispatched', contact: c0!, at: T0 + 5 },
-        { kind: 'retry', contact: c1!, error: 'dialer answered HTTP 503', dueAt: T0 + 2_000 },
+        { kind: 'retry', contact: c1!, error: 'dialer answered HTTP 503', at: T0 + 1, dueAt: T0 + 2_000 },
         { kind: 'failed', contact: c2!, error: 'dialer refused with HTTP 400', at: T0 + 5 },
       ]);
       // Not this owner's claim: ignored.
@@ -170,7 +170,7 @@ export function outboundStoreContract(open: OpenStores): void {
       expect(cancelled!.contacts.map((c) => c.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
       await store.complete('me', [
         { kind: 'dispatched', contact: inFlight[0]!, at: T0 + 2 },
-        { kind: 'retry', contact: inFlight[1]!, error: 'timeout', dueAt: T0 + 3 },
+        { kind: 'retry', contact: inFlight[1]!, error: 'timeout', at: T0 + 1, dueAt: T0 + 3 },
       ]);
       expect((await store.requestState('prod', 'req1'))!.contacts.map((c) => c.status)).toEqual(['dispatched', 'cancelled', 'cancelled']);
       expect(await store.claim('other', T0 + 60_000, T0 + 70_000, 10)).toEqual([]);
@@ -297,7 +297,7 @@ export function outboundStoreContract(open: OpenStores): void {
     it('when a throttled attempt is put back uncounted, then its attempt does not count', async () => {
       await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
       const [c] = await store.claim('me', T0, T0 + 10_000, 1);
-      await store.complete('me', [{ kind: 'retry', contact: c!, error: 'plivo answered HTTP 429', dueAt: T0 + 2_000, uncounted: true }]);
+      await store.complete('me', [{ kind: 'retry', contact: c!, error: 'plivo answered HTTP 429', at: T0 + 1, dueAt: T0 + 2_000, uncounted: true }]);
       expect((await store.requestState('prod', 'req1'))!.contacts[0]).toMatchObject({ status: 'scheduled', attempts: 0, lastError: 'plivo answered HTTP 429' });
     });
 

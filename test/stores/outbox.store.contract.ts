@@ -65,7 +65,7 @@ export function outboxStoreContract(open: OpenStores): void {
       const of = (reqID: string, seq: number) => claimed.find((c) => c.reqID === reqID && c.seq === seq)!;
       await outbound.complete('me', [
         { kind: 'failed', contact: of('req1', 0), error: 'dialer refused with HTTP 400', at: T0 + 1 },
-        { kind: 'retry', contact: of('req1', 1), error: 'dialer answered HTTP 503', dueAt: T0 + 2_000 },
+        { kind: 'retry', contact: of('req1', 1), error: 'dialer answered HTTP 503', at: T0 + 1, dueAt: T0 + 2_000 },
         { kind: 'dispatched', contact: of('req1', 2), at: T0 + 2, awaits: 'callback', awaitingUntil: T0 + 3_600_000 },
         { kind: 'dispatched', contact: of('plain', 0), at: T0 + 3 },
       ]);
@@ -138,6 +138,54 @@ export function outboxStoreContract(open: OpenStores): void {
         ],
         at: '2026-01-15T10:00:00.005Z',
       });
+    });
+
+    it('when contacts end without a call (suppressed at creation or at the claim, expired, cancelled), then each has one delivery with that status', async () => {
+      await outbound.suppress('prod', 'acme', ['+919800000001'], T0);
+      await outbound.createRequest(request({ expiresAt: T0 + 60_000 }), undefined, ok('req1'));
+      const atCreate = await drain();
+      expect(atCreate.map((d) => [d.json.number, d.json.status, d.json.at])).toEqual([['+919800000001', 'suppressed', '2026-01-15T10:00:00.000Z']]);
+      // Suppressed after the request was made: it ends at the claim.
+      await outbound.suppress('prod', 'acme', ['+919800000002'], T0 + 1);
+      const [claimed] = await claimAll(T0 + 2);
+      expect(claimed!.number).toBe('+919800000000');
+      expect((await drain()).map((d) => [d.json.number, d.json.status])).toEqual([['+919800000002', 'suppressed']]);
+      await outbound.complete('me', [{ kind: 'retry', contact: claimed!, error: 'dialer answered HTTP 503', at: T0 + 3, dueAt: T0 + 120_000 }]);
+      expect(await outbound.expire(T0 + 60_000)).toBe(1);
+      const expired = await drain();
+      expect(expired.map((d) => [d.json.number, d.json.status, d.json.at])).toEqual([['+919800000000', 'expired', '2026-01-15T10:01:00.000Z']]);
+      expect(await outbound.expire(T0 + 60_001)).toBe(0);
+
+      // Cancelled: the contacts waiting end at once; the one being dialled ends with its dial.
+      await outbound.createRequest(request({ reqID: 'req2', numbers: ['+919800000005', '+919800000006', '+919800000007'] }), undefined, ok('req2'));
+      const [dialling, dispatching] = await outbound.claim('me', T0, T0 + 10_000, 2);
+      await outbound.cancelRequest('prod', 'req2', 'acme', T0 + 5);
+      const atCancel = await drain();
+      expect(atCancel.map((d) => [d.json.obdReqID, d.json.status])).toEqual([['req2', 'cancelled']]);
+      expect(atCancel[0]!.json.number).not.toBe(dialling!.number);
+      expect(atCancel[0]!.json.number).not.toBe(dispatching!.number);
+      await outbound.complete('me', [
+        { kind: 'failed', contact: dialling!, error: 'dialer refused with HTTP 400', at: T0 + 6 },
+        { kind: 'dispatched', contact: dispatching!, at: T0 + 6 },
+      ]);
+      const afterDial = await drain();
+      expect(afterDial.map((d) => [d.json.number, d.json.status])).toEqual([
+        [dialling!.number, 'cancelled'],
+        [dispatching!.number, 'dispatched'],
+      ]);
+      // Every contact of both requests had exactly one delivery.
+      const numbersSeen = [...atCreate, ...expired, ...atCancel, ...afterDial].map((d) => d.json.number);
+      expect(numbersSeen.length).toBe(new Set(numbersSeen).size);
+    });
+
+    it('when a contact cancelled while it is dialled gets a retry, then it ends cancelled, once', async () => {
+      await outbound.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      const [c] = await claimAll();
+      await outbound.cancelRequest('prod', 'req1', 'acme', T0 + 1);
+      expect(await outbox.count()).toBe(0);
+      await outbound.complete('me', [{ kind: 'retry', contact: c!, error: 'timeout', at: T0 + 2, dueAt: T0 + 3 }]);
+      expect((await drain()).map((d) => [d.json.number, d.json.status])).toEqual([['+919800000000', 'cancelled']]);
+      expect(await outbound.claim('me', T0 + 10, T0 + 20, 10)).toEqual([]);
     });
 
     it("when a request's delivery is being retried, then its later ones wait for it, other requests' go out, and two claimers never share one", async () => {
