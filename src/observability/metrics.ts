@@ -33,7 +33,7 @@ export function createMetrics() {
     }),
     eventsWebhookDeliveries: new Counter({
       name: 'events_webhook_deliveries_total',
-      help: 'Pause-change notifications to EVENTS_WEBHOOK_URL by result (delivered, retry, failed, dropped)',
+      help: 'Signed deliveries from the outbox (change notifications to EVENTS_WEBHOOK_URL, statusCallbackUrl) by result (delivered, retry, failed)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),

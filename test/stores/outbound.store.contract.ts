@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Stores } from '../../src/db/stores.js';
-import type { NewRequest, OutboundStore } from '../../src/outbound/outbound.store.js';
+import type { OutboundStore } from '../../src/outbound/outbound.store.js';
 import { DEFAULT_CLIENT_SETTINGS, IDEMPOTENCY_TTL_MS } from '../../src/outbound/outbound.store.js';
 import type { OpenStores } from './engines.js';
+import { newRequest, ok, T0 } from './outboundFixtures.js';
 
 /** What every OutboundStore must do, whatever the engine (src/outbound/outbound.store.ts). */
 export function outboundStoreContract(open: OpenStores): void {
@@ -15,19 +16,7 @@ export function outboundStoreContract(open: OpenStores): void {
     });
     afterEach(async () => opened.dispose());
 
-    const T0 = Date.parse('2026-01-15T10:00:00.000Z');
-    const request = (over: Partial<NewRequest> = {}): NewRequest => ({
-      stage: 'prod',
-      reqID: 'req1',
-      clientID: 'acme',
-      flowID: 'FLOW0001',
-      phononUUID: '00000000-0000-4000-8000-000000000001',
-      scheduledAt: T0,
-      createdAt: T0,
-      numbers: ['+919800000000', '+919800000001'],
-      ...over,
-    });
-    const ok = (reqID: string) => ({ status: 200, body: { obdReqID: reqID } });
+    const request = newRequest;
     const noOutcome = { outcome: null, durationSeconds: null, awaitingUntil: null };
 
     it('when a client is put twice, then the first is created and the second replaces it', async () => {

@@ -3,6 +3,7 @@ import type { Stores } from '../../src/db/stores.js';
 import type { OutboxStore, QueuedCallback, QueuedDelivery } from '../../src/delivery/outbox.store.js';
 import type { ClaimedContact, NewRequest, OutboundStore } from '../../src/outbound/outbound.store.js';
 import type { OpenStores } from './engines.js';
+import { newRequest, ok, T0 } from './outboundFixtures.js';
 
 /**
  * What the outbox must do for createOutbound's statusCallbackUrl (src/delivery/outbox.store.ts,
@@ -23,22 +24,9 @@ export function outboxStoreContract(open: OpenStores): void {
     });
     afterEach(async () => opened.dispose());
 
-    const T0 = Date.parse('2026-01-15T10:00:00.000Z');
     const NOW = 1_000_000; // the outbox's own (real) time
     const URL = 'https://crm.example.com/hooks/outbound?token=t0k3n';
-    const request = (over: Partial<NewRequest> = {}): NewRequest => ({
-      stage: 'prod',
-      reqID: 'req1',
-      clientID: 'acme',
-      flowID: 'FLOW0001',
-      phononUUID: '00000000-0000-4000-8000-000000000001',
-      scheduledAt: T0,
-      createdAt: T0,
-      numbers: ['+919800000000', '+919800000001', '+919800000002'],
-      statusCallbackUrl: URL,
-      ...over,
-    });
-    const ok = (reqID: string) => ({ status: 200, body: { obdReqID: reqID } });
+    const request = (over: Partial<NewRequest> = {}) => newRequest({ numbers: ['+919800000000', '+919800000001', '+919800000002'], statusCallbackUrl: URL, ...over });
     const callback = (q: QueuedDelivery): QueuedCallback & { json: Record<string, unknown> } => {
       expect(q.type).not.toBe('pause.changed');
       const c = q as QueuedCallback;
