@@ -212,6 +212,77 @@ describe('change notifier', () => {
   });
 });
 
+/**
+ * A statusCallbackUrl delivery in the outbox, the way the outbound store writes one: a contact on
+ * its client's suppression list ends (`suppressed`) as its request is stored (docs/http.md §9.6).
+ */
+async function queueCallback(t: TestStores, url: string, reqID = 'req1') {
+  const at = Date.parse('2026-01-15T10:00:00.000Z');
+  await t.stores.outbound.suppress('test', 'acme', ['+919800000001'], at);
+  const stored = { status: 200, body: { obdReqID: reqID } };
+  await t.stores.outbound.createRequest(
+    { stage: 'test', reqID, clientID: 'acme', flowID: 'FLOW0001', phononUUID: '00000000-0000-4000-8000-000000000001', scheduledAt: at, createdAt: at, numbers: ['+919800000001'], statusCallbackUrl: url },
+    undefined,
+    stored,
+  );
+}
+
+describe('statusCallbackUrl deliveries through the same sender', () => {
+  it('when a callback and a change notification are queued, then each goes to its own URL, signed, with its own id', async () => {
+    const events = await startReceiver([]);
+    const crm = await startReceiver([]);
+    receivers.push(events, crm);
+    const { n, queue, stores } = notifier(events.url);
+    await queueCallback(stores, `${crm.url}?token=crm-t0k3n`);
+    await queue();
+    await until(async () => events.received.length === 1 && crm.received.length === 1 && (await n.pending()) === 0);
+    const cb = JSON.parse(crm.received[0]!.body);
+    expect(cb).toEqual({
+      id: crm.received[0]!.headers['x-central-event-id'],
+      type: 'outbound.contact',
+      stage: 'test',
+      obdReqID: 'req1',
+      number: '+919800000001',
+      status: 'suppressed',
+      outcome: null,
+      durationSeconds: null,
+      at: '2026-01-15T10:00:00.000Z',
+    });
+    expect(verifies(crm.received[0]!)).toBe(true);
+    expect(JSON.parse(events.received[0]!.body)).toMatchObject({ type: 'pause.changed', cli: '+919879964805' });
+    expect(verifies(events.received[0]!)).toBe(true);
+  });
+
+  it('when a statusCallbackUrl refuses connections, then the sender gives up after the last attempt and logs its host only, never its path, query or the secret', async () => {
+    const gone = await startReceiver([]);
+    const url = `${gone.url}?token=crm-t0k3n`;
+    await gone.close();
+    const { n, logs, count, stores } = notifier('http://127.0.0.1:9/unused', { maxAttempts: 3 });
+    await queueCallback(stores, url);
+    n.wake();
+    await until(async () => (await n.pending()) === 0);
+    expect(await count('retry')).toBe(2);
+    expect(await count('failed')).toBe(1);
+    const text = logs.join('');
+    expect(text).toContain('giving up');
+    expect(text).toContain(`"host":"${new URL(url).host}"`);
+    for (const secret of [SECRET, 'crm-t0k3n', '/hooks/breaks']) expect(text).not.toContain(secret);
+  });
+
+  it('when EVENTS_WEBHOOK_URL is no longer set, then a change notification left in the outbox is dropped with a warning and callbacks still go out', async () => {
+    const crm = await startReceiver([]);
+    receivers.push(crm);
+    const { n, logs, count, queue, stores } = notifier('http://127.0.0.1:9/unused', { eventsUrl: undefined });
+    await queue();
+    await queueCallback(stores, crm.url);
+    n.wake();
+    await until(async () => crm.received.length === 1 && (await n.pending()) === 0);
+    expect(JSON.parse(crm.received[0]!.body).type).toBe('outbound.contact');
+    expect(await count('failed')).toBe(1);
+    expect(logs.join('')).toContain('change notification dropped: EVENTS_WEBHOOK_URL is not set');
+  });
+});
+
 describe('events webhook feature', () => {
   it('when EVENTS_WEBHOOK_URL is set and a change is committed, then the receiver gets it and shutdown waits for it', async () => {
     const rx = await startReceiver([]);
