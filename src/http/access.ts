@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Express, NextFunction, Request, Response } from 'express';
+import { LruCache } from '../lruCache.js';
 import { AppError } from './errors.js';
 import { rejection, type Limiters } from './limits.js';
 import type { Config } from '../config.js';
@@ -61,6 +62,11 @@ function peerTrusted(req: Request): boolean {
 
 const clients = new WeakMap<Request, Client>();
 
+/** Distinct socket peers whose judgement is kept, for requests without forwarded headers. */
+export const PEER_CACHE_SIZE = 1024;
+/** Peer address → the client it is when no forwarded header is sent (the judgement depends on nothing else). */
+const directClients = new LruCache<string, Readonly<Client>>(PEER_CACHE_SIZE);
+
 /** The caller of this request, decided once (docs/http.md §7.2). */
 export function clientOf(req: Request): Client {
   let c = clients.get(req);
@@ -69,8 +75,18 @@ export function clientOf(req: Request): Client {
 }
 
 function judge(req: Request): Client {
-  const peer = req.socket.remoteAddress ?? 'unknown';
   const forwarded = FORWARDED_HEADERS.some((h) => req.headers[h] !== undefined);
+  const socketPeer = req.socket.remoteAddress;
+  if (!forwarded && socketPeer !== undefined) {
+    // Without forwarded headers req.ip is the socket peer: the client is a function of that address.
+    let c = directClients.get(socketPeer);
+    if (!c) {
+      const loopback = isLoopback(socketPeer);
+      directClients.set(socketPeer, (c = Object.freeze({ address: socketPeer, limitKey: socketPeer, loopback, local: loopback })));
+    }
+    return c;
+  }
+  const peer = socketPeer ?? 'unknown';
   const peerLoopback = isLoopback(peer);
   if (!forwarded) return { address: req.ip, limitKey: req.ip ?? peer, loopback: isLoopback(req.ip), local: peerLoopback };
   if (peerTrusted(req)) {

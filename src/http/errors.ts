@@ -54,20 +54,28 @@ export const quote = (input: string): string => cut(input, MAX_QUOTE_CHARS);
 
 const boundedMessage = (message: string): string => cut(message, MAX_MESSAGE_CHARS);
 
+/**
+ * An answer the contract defines (a refusal, a missing parameter…), not a fault: it carries no
+ * stack. Capturing one is most of what constructing an Error costs, and an AppError's stack is
+ * never logged or sent (errorHandler logs only the type and code of other errors).
+ */
 export class AppError extends Error {
   readonly status: number;
   /** The parameter at fault; at most MAX_FIELD_CHARS code points of it. */
   readonly field?: string;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    field?: string,
-    /** Extra members of the `error` object, e.g. `invalid` numbers. */
-    readonly extra: Record<string, unknown> = {},
-    /** Response headers such as Retry-After or Allow. */
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly code: ErrorCode;
+  /** Extra members of the `error` object, e.g. `invalid` numbers. */
+  readonly extra: Record<string, unknown>;
+  /** Response headers such as Retry-After or Allow. */
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, field?: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    const stackFrames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(boundedMessage(message));
+    Error.stackTraceLimit = stackFrames;
+    this.code = code;
+    this.extra = extra;
+    this.headers = headers;
     this.status = ERROR_STATUS[code];
     if (field !== undefined) this.field = cut(field, MAX_FIELD_CHARS);
   }

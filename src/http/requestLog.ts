@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { withoutRedaction, type Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import { boundChildren, type Metrics } from '../observability/metrics.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -10,6 +10,7 @@ export function requestLog(logger: Logger, metrics: Metrics) {
   // The line's keys are the fixed ones below, none secret-named: nothing for redaction to do.
   const lines = withoutRedaction(logger);
   const logging = lines.isLevelEnabled('info');
+  const duration = boundChildren(metrics.httpDuration);
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
@@ -18,7 +19,7 @@ export function requestLog(logger: Logger, metrics: Metrics) {
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = res.locals.route ?? (req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched');
-      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      duration(req.method, route, String(res.statusCode)).observe(seconds);
       if (!logging) return;
       const line: Record<string, unknown> = { reqId, method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1e4) / 10 };
       // docs/http.md §8.1: the webhook method served and the error code of a failed request.

@@ -65,3 +65,22 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The child of a labelled metric for each label-value combination, bound once and kept: a
+ * per-request `observe({…})`/`inc({…})` checks and converts its labels object every time. At
+ * most `max` children are kept (label values here come from code: methods, route patterns,
+ * statuses, stages), past that each combination is looked up per call.
+ */
+export function boundChildren<C>(metric: { labels(...values: string[]): C }, max = 1000): (...values: string[]) => C {
+  const children = new Map<string, C>();
+  return (...values: string[]): C => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = metric.labels(...values);
+      if (children.size < max) children.set(key, child);
+    }
+    return child;
+  };
+}

@@ -1,5 +1,6 @@
 import type { AppDeps } from '../deps.js';
 import { iso } from '../clock.js';
+import { boundChildren } from '../observability/metrics.js';
 import { AppError, invalid } from '../http/errors.js';
 import { rejection } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
@@ -120,6 +121,7 @@ const codePoints = (s: string) => [...s].length;
 export function createPauseService(deps: AppDeps, opts: { languages: readonly string[] }) {
   const { clock, metrics, bus, logger, config } = deps;
   const store = deps.stores.pause;
+  const pauseChanges = boundChildren(metrics.pauseChanges);
   // With an events webhook, each change queues its notification in its own transaction (notify.feature.ts).
   const notify = Boolean(config.EVENTS_WEBHOOK_URL && config.EVENTS_WEBHOOK_SECRET);
   const limiter =
@@ -162,7 +164,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
 
   function announce(o: PauseOutcome): void {
     if (!o.changed || !o.event) return;
-    metrics.pauseChanges.inc({ stage: o.agent.stage, source: o.event.source, pause: String(o.agent.pause) });
+    pauseChanges(o.agent.stage, o.event.source, String(o.agent.pause)).inc();
     const ev: PauseChangeEvent = {
       stage: o.agent.stage,
       at: iso(o.event.at),
