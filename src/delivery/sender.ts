@@ -37,7 +37,7 @@ export interface SenderOptions {
   drainMs?: number;
   /** How often the outbox is looked at when nothing woke the sender (changes on other instances). */
   pollMs?: number;
-  /** Notifications claimed at once. */
+  /** Deliveries claimed at once. */
   batch?: number;
 }
 

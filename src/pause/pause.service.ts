@@ -122,7 +122,8 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   const { clock, metrics, bus, logger, config } = deps;
   const store = deps.stores.pause;
   const pauseChanges = boundChildren(metrics.pauseChanges);
-  // With an events webhook, each change queues its notification in its own transaction (notify.feature.ts).
+  // With an events webhook, each change queues its notification in its own transaction (the
+  // outbox, src/delivery/outbox.store.ts; sent by src/delivery/sender.ts).
   const notify = Boolean(config.EVENTS_WEBHOOK_URL && config.EVENTS_WEBHOOK_SECRET);
   const limiter =
     config.PAUSE_CHANGES_PER_MINUTE > 0
