@@ -147,10 +147,18 @@ export function ipAllowed(ip: string | undefined, list: Config['ALLOWED_IPS']): 
 }
 
 export function allowlist(config: Config) {
+  // Address → allowed, so each distinct address is parsed and matched against the list once.
+  const judged = new LruCache<string, boolean>(PEER_CACHE_SIZE);
+  const allowed = (address: string | undefined): boolean => {
+    if (address === undefined) return false;
+    let ok = judged.get(address);
+    if (ok === undefined) judged.set(address, (ok = ipAllowed(address, config.ALLOWED_IPS)));
+    return ok;
+  };
   return (req: Request, _res: Response, next: NextFunction): void => {
     const client = clientOf(req);
     if (client.unknownBecause) return next(new AppError('FORBIDDEN_IP', UNKNOWN_MESSAGE[client.unknownBecause]));
-    if (ipAllowed(client.address, config.ALLOWED_IPS)) return next();
+    if (allowed(client.address)) return next();
     next(new AppError('FORBIDDEN_IP', 'this address is not allowed'));
   };
 }

@@ -25,7 +25,8 @@ export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
 
 /** JSON.parse with the depth bound; `what` names the text in the error (`body`, `document`). */
 export function parseJson(text: string, what: string, field?: string): unknown {
-  if (jsonTooDeep(text)) throw new AppError('INVALID_JSON', `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`, field);
+  // Deeper than MAX_JSON_DEPTH takes more opening brackets than a shorter text has characters.
+  if (text.length > MAX_JSON_DEPTH && jsonTooDeep(text)) throw new AppError('INVALID_JSON', `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`, field);
   try {
     return JSON.parse(text) as unknown;
   } catch {
