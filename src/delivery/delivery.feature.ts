@@ -8,7 +8,7 @@ import { OutboxSender } from './sender.js';
  * EVENTS_WEBHOOK_SECRET is set (it signs both, and EVENTS_WEBHOOK_URL needs it). The rows are
  * written by the state changes themselves (pause.service.ts, the outbound stores); the sender
  * starts with the service, so tools and tests that only need routes send nothing. A change on this
- * instance wakes it at once (`pauseChange`, `deliveryQueued` on the bus); other instances' rows
+ * instance wakes it at once (`deliveryQueued` on the bus); other instances' rows
  * are found by polling.
  */
 export function createDeliveryFeature(deps: AppDeps): Feature | undefined {
@@ -26,12 +26,10 @@ export function createDeliveryFeature(deps: AppDeps): Feature | undefined {
   return {
     name: 'signed-deliveries',
     start() {
-      bus.on('pauseChange', onChange);
       bus.on('deliveryQueued', onChange);
       sender.start();
     },
     async stop() {
-      bus.off('pauseChange', onChange);
       bus.off('deliveryQueued', onChange);
       await sender.stop();
     },

@@ -29,7 +29,11 @@ export interface AgentChangeEvent {
 interface BusEvents {
   pauseChange: [PauseChangeEvent];
   agentChange: [AgentChangeEvent];
-  /** A committed outbound change may have written a statusCallbackUrl delivery to the outbox (docs/http.md §9.6). */
+  /**
+   * A committed change on this instance may have written a delivery to the outbox: a pause change's
+   * notification or a statusCallbackUrl delivery (docs/http.md §9.6). Other instances' senders find
+   * their rows by polling, so peers' changes are not re-emitted as this.
+   */
   deliveryQueued: [];
 }
 

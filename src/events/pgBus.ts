@@ -92,6 +92,8 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
       return;
     }
     if (msg.k !== 'pause' || !Number.isSafeInteger(msg.id)) return;
+    // No board or event stream open here: nobody to show the change to, so its row is not read.
+    if (bus.listenerCount('pauseChange') === 0) return;
     const found = await pause.changeEvent(msg.id);
     if (found) emitPause(found.event, found.name);
   }

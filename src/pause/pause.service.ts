@@ -178,6 +178,8 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     };
     try {
       bus.emit('pauseChange', ev);
+      // The change queued its notification in its own transaction when one is configured.
+      bus.emit('deliveryQueued');
     } catch (e) {
       logger.error({ errType: (e as Error)?.name }, 'pauseChange listener failed');
     }
