@@ -19,8 +19,11 @@ import { processCpuMicros } from './cpu.js';
  * with `--engine pg` on a fresh database `pacing_bench` of BENCH_PG_URL (default the development
  * cluster), with `--instances` processes sharing it.
  *
- * Reported: the aggregate call starts a second while every client had work (from the last
- * createOutbound to the first client running out) against the sum of the client limits, each
+ * Every request is made with delayMinutes 1, so the drain starts a minute after the first one, with
+ * the contacts of the others falling due as they were made.
+ *
+ * Reported: the aggregate call starts a second while every client had work (from the moment every
+ * request was due to the first client running out) against the sum of the client limits, each
  * client's most calls in flight at once and most starts in any rolling second (as the double saw
  * them), duplicates and missing calls, /healthz latency during the drain (the event loop kept
  * answering), total time and the service's CPU. Exit 1 when a client exceeded a limit, the
@@ -100,6 +103,9 @@ interface DoubleStats {
   callbacksDone: number;
   callbacksFailed: number;
   refused: number;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  callbackLatencyMs: { p50: number; p99: number; max: number };
 }
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -169,29 +175,33 @@ async function main(): Promise<number> {
     );
     children.push(double);
     const databaseUrl = engine === 'pg' ? await freshPgDatabase() : undefined;
-    const services: Child[] = [];
-    for (let i = 0; i < instances; i++) {
-      const port = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        DATABASE_PATH: join(dataDir, 'pacing.db'),
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-        DIALER: 'twilio',
-        TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-        TWILIO_API_URL: double.url,
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        CALLING_WINDOW: 'off',
-        CALLING_HOLIDAYS: '',
-        RATE_LIMIT_PER_IP: '0',
-        LOG_LEVEL: 'info',
-      };
-      for (const k of ['DIALER_URL', 'EVENTS_WEBHOOK_URL', 'EVENTS_WEBHOOK_SECRET', 'ADMIN_TOKEN', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_IPS', 'TRUST_PROXY']) delete env[k];
-      const flags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles', `pacing-${i + 1}`)}`] : [];
-      const svc = await startChild(`service ${i + 1}`, 'src/server.ts', env, '/healthz', flags, ROOT, port);
-      children.push(svc);
-      services.push(svc);
-    }
+    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+    const startServices = async (profile: boolean): Promise<Child[]> => {
+      const started: Child[] = [];
+      for (const [i, port] of ports.entries()) {
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          DATABASE_PATH: join(dataDir, 'pacing.db'),
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+          DIALER: 'twilio',
+          TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+          TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+          TWILIO_API_URL: double.url,
+          PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+          CALLING_WINDOW: 'off',
+          CALLING_HOLIDAYS: '',
+          RATE_LIMIT_PER_IP: '0',
+          LOG_LEVEL: 'info',
+        };
+        for (const k of ['DIALER_URL', 'EVENTS_WEBHOOK_URL', 'EVENTS_WEBHOOK_SECRET', 'ADMIN_TOKEN', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_IPS', 'TRUST_PROXY']) delete env[k];
+        const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles', `pacing-${i + 1}`)}`] : [];
+        const svc = await startChild(`service ${i + 1}`, 'src/server.ts', env, '/healthz', flags, ROOT, port);
+        children.push(svc);
+        started.push(svc);
+      }
+      return started;
+    };
+    const services = await startServices(args['cpu-prof']);
     log(`double on ${double.url}; ${instances} service instance(s) on ${engine}: ${services.map((s) => s.url).join(', ')}`);
 
     for (let c = 0; c < clientCount; c++) {
@@ -209,10 +219,8 @@ async function main(): Promise<number> {
       if (put.status >= 300) throw new Error(`PUT client${c} → ${put.status} ${JSON.stringify(put.body)}`);
     }
 
-    // Contacts go in round-robin over the clients, so every client has work as early as possible.
-    const cpu0 = services.map((s) => processCpuMicros(s.pid));
     const t0 = Date.now();
-    const requests: { client: number; reqID: string; url: string }[] = [];
+    const requests: { client: number; reqID: string; url: string; dueAt: number }[] = [];
     let next = 0;
     for (let part = 0; part * PER_REQUEST < perClient; part++) {
       for (let c = 0; c < clientCount; c++) {
@@ -229,19 +237,25 @@ async function main(): Promise<number> {
             clientID: `client${c}`,
             securityID: SECURITY_ID,
             flowID: FLOW_ID,
+            delayMinutes: 1,
             contactNumbers: Array.from({ length: to - from }, (_, i) => number(from + i)),
           }),
         });
         if (r.status !== 200) throw new Error(`createOutbound client${c} → ${r.status} ${JSON.stringify(r.body)}`);
-        requests.push({ client: c, reqID: String(r.body.obdReqID), url: svc.url });
+        requests.push({ client: c, reqID: String(r.body.obdReqID), url: svc.url, dueAt: Date.parse(String(r.body.scheduledAt)) });
       }
     }
     const tCreated = Date.now();
     const total = Math.min(contacts, perClient * clientCount);
-    log(`${total} contacts in ${requests.length} requests created in ${((tCreated - t0) / 1000).toFixed(1)} s; draining (about ${Math.round(expectedS)} s at the limits)`);
-
+    // Every request is due a minute after it was made, so the drain starts once they all are.
+    const tDrain = Math.min(...requests.map((r) => r.dueAt));
+    const allDue = Math.max(...requests.map((r) => r.dueAt));
+    log(`${total} contacts in ${requests.length} requests created in ${((tCreated - t0) / 1000).toFixed(1)} s, due from ${new Date(tDrain).toISOString()}`);
+    await sleep(Math.max(0, tDrain - Date.now() - 1_000));
+    const cpu0 = services.map((s) => processCpuMicros(s.pid));
+    log(`draining (about ${Math.round(expectedS)} s at the limits)`);
     const health = probeHealth(services.map((s) => s.url));
-    const deadline = tCreated + (expectedS * 2 + 120) * 1000;
+    const deadline = tDrain + (expectedS * 2 + 120) * 1000;
     let stats: DoubleStats | undefined;
     let lastDone = -1;
     let lastProgress = Date.now();
@@ -255,7 +269,7 @@ async function main(): Promise<number> {
         lastDone = stats.callbacksDone;
         lastProgress = Date.now();
       }
-      log(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${started} calls started, ${stats.callbacksDone} ended`);
+      log(`  ${((Date.now() - tDrain) / 1000).toFixed(0)} s: ${started} calls started, ${stats.callbacksDone} ended`);
       if (Date.now() > deadline || Date.now() - lastProgress > 60_000) {
         timedOut = true;
         break;
@@ -263,6 +277,17 @@ async function main(): Promise<number> {
     }
     const tEnd = Date.now();
     const latencies = (await health.stop()).sort((a, b) => a - b);
+    // The service's event-loop delay as prom-client's default metrics report it (since start).
+    const lag = await Promise.all(
+      services.map(async (s) => {
+        const text = await (await fetch(`${s.url}/metrics`)).text();
+        const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+        // The service's own time for the status callbacks (from its request-duration histogram).
+        const sum = [...text.matchAll(/^http_request_duration_seconds_sum\{[^}]*route="\/outbound\/:stage\/status\/:key"[^}]*\} ([0-9.e+-]+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+        const count = [...text.matchAll(/^http_request_duration_seconds_count\{[^}]*route="\/outbound\/:stage\/status\/:key"[^}]*\} ([0-9.e+-]+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+        return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds'), callbackMeanMs: count ? (sum / count) * 1000 : NaN };
+      }),
+    );
     const cpuS = services.reduce((a, s, i) => a + (processCpuMicros(s.pid) - cpu0[i]!), 0) / 1e6;
     stats = (await json(`${double.url}/stats`)).body as unknown as DoubleStats;
 
@@ -284,18 +309,13 @@ async function main(): Promise<number> {
 
     const starts = stats.clients.flatMap((c) => c.starts ?? []).sort((a, b) => a - b);
     const calls = starts.length;
-    // While every client had work: from the last createOutbound to the first client's last call.
+    // While every client had work: from the moment every request was due to the first client's last call.
     const firstOut = Math.min(...stats.clients.map((c) => Math.max(...(c.starts ?? [0]))));
-    let from = tCreated;
-    let to = firstOut;
-    let window = 'every client had work';
-    if (to - from < 5_000) {
-      from = starts[0] ?? t0;
-      to = starts[starts.length - 1] ?? tEnd;
-      window = 'first to last call (the run is too short for a steady window)';
-    }
+    const from = Math.max(allDue, starts[0] ?? tDrain);
+    const to = firstOut;
+    const window = 'every client had work';
     const inWindow = starts.filter((s) => s >= from && s <= to).length;
-    const aggregate = inWindow / ((to - from) / 1000);
+    const aggregate = to > from ? inWindow / ((to - from) / 1000) : 0;
     const worstConcurrent = Math.max(...stats.clients.map((c) => c.maxInFlight));
     const worstPerSecond = Math.max(...stats.clients.map((c) => c.maxPerSecond));
     const missing = total - (calls - stats.duplicates);
@@ -316,8 +336,10 @@ async function main(): Promise<number> {
       `  most in flight for one client: ${worstConcurrent} (limit ${maxConcurrent}) ${checks.concurrent ? 'ok' : 'EXCEEDED'}`,
       `  most starts in a rolling second for one client: ${worstPerSecond} (limit ${cps}) ${checks.perSecond ? 'ok' : 'EXCEEDED'}`,
       `  exactly once: ${stats.duplicates} duplicate calls, ${missing} contacts not called, ${completed}/${total} recorded completed on the first attempt ${checks.exactlyOnce ? 'ok' : 'WRONG'}`,
+      `  status callbacks answered in p50 ${stats.callbackLatencyMs.p50.toFixed(1)} ms, p99 ${stats.callbackLatencyMs.p99.toFixed(1)} ms, max ${stats.callbackLatencyMs.max.toFixed(1)} ms at the double; mean ${lag.map((l) => l.callbackMeanMs.toFixed(1)).join('/')} ms inside the service`,
       `  /healthz during the drain: ${latencies.length} probes, p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
-      `  total: ${((tEnd - t0) / 1000).toFixed(1)} s (creating ${((tCreated - t0) / 1000).toFixed(1)} s); service CPU ${cpuS.toFixed(1)} s = ${((cpuS / ((tEnd - t0) / 1000)) * 100).toFixed(0)} % of one core; callbacks retried ${stats.callbacksFailed}${timedOut ? '; TIMED OUT' : ''}`,
+      `  event-loop delay: service p99 ${lag.map((l) => l.p99.toFixed(0)).join('/')} ms, max ${lag.map((l) => l.max.toFixed(0)).join('/')} ms; the double (observer) p99 ${stats.loopDelayP99Ms.toFixed(0)} ms, max ${stats.loopDelayMaxMs.toFixed(0)} ms`,
+      `  total: ${((tEnd - tDrain) / 1000).toFixed(1)} s from the first contact due to the last call ended (creating the contacts before: ${((tCreated - t0) / 1000).toFixed(1)} s); service CPU ${cpuS.toFixed(1)} s = ${((cpuS / ((tEnd - tDrain) / 1000)) * 100).toFixed(0)} % of one core; callbacks retried ${stats.callbacksFailed}${timedOut ? '; TIMED OUT' : ''}`,
       `  machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os
         .loadavg()
         .map((l) => l.toFixed(1))
@@ -325,6 +347,15 @@ async function main(): Promise<number> {
     ];
     process.stdout.write(`${lines.join('\n')}\n${ok ? 'PASS' : 'FAIL'}\n`);
     const perClientOut = stats.clients.map(({ starts: _s, ...c }) => c);
+    // Where a client's rolling second held too many starts (seconds after the first call), to tell
+    // a pacing fault from a stall of one process (which bunches every client's calls at once).
+    const t1 = starts[0] ?? t0;
+    const overLimit = stats.clients.flatMap((c) => {
+      const s = c.starts ?? [];
+      const at: number[] = [];
+      for (let i = cps; i < s.length; i++) if (s[i]! - s[i - cps]! < 1_000) at.push(Number(((s[i]! - t1) / 1000).toFixed(2)));
+      return at.length ? [{ from: c.from, at: at.slice(0, 10) }] : [];
+    });
     writeFileSync(
       join(ROOT, 'bench', 'pacing-results.json'),
       `${JSON.stringify(
@@ -339,10 +370,16 @@ async function main(): Promise<number> {
           duplicates: stats.duplicates,
           missing,
           completed,
+          callbackLatencyMs: stats.callbackLatencyMs,
+          callbackSocket: (stats as unknown as Record<string, unknown>).callbackSocket,
+          eventLoopDelayMs: { service: lag, double: { p99: stats.loopDelayP99Ms, max: stats.loopDelayMaxMs } },
           healthzMs: { p50: pct(latencies, 50), p99: pct(latencies, 99), max: latencies[latencies.length - 1] ?? 0 },
-          totalS: (tEnd - t0) / 1000,
+          totalS: (tEnd - tDrain) / 1000,
+          createS: (tCreated - t0) / 1000,
           cpuS,
           checks,
+          overLimit,
+          sampleStarts: stats.clients.slice(0, 3).map((c) => ({ from: c.from, starts: (c.starts ?? []).map((x) => Math.round(x - t1)) })),
           clients: perClientOut,
         },
         null,

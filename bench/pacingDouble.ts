@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import twilio from 'twilio';
 
 /**
@@ -20,9 +20,9 @@ import twilio from 'twilio';
  *   https://www.twilio.com/docs/voice/api/call-resource#statuscallback
  *   https://www.twilio.com/docs/usage/webhooks/webhooks-security
  *
- * A call is "in flight" from the moment its create request arrives until the service has answered
- * its status callback (from then on the service no longer counts it either). A call "starts" when
- * its create request arrives. `GET /stats` returns the counts and every start time (epoch ms);
+ * A call is "in flight" (up, at the platform) from the moment its create request arrives until it
+ * hangs up, when its status callback is sent (the service counts it a little longer: until it has
+ * recorded that callback). A call "starts" when its create request arrives. `GET /stats` returns the counts and every start time (epoch ms);
  * `GET /stats?brief` the counts only.
  *
  * Settings (environment): PORT, HOST, DOUBLE_ACCOUNT_SID, DOUBLE_AUTH_TOKEN, DOUBLE_HOLD_MIN_MS,
@@ -55,6 +55,10 @@ let duplicates = 0;
 let callbacksFailed = 0;
 let callbacksDone = 0;
 let refused = 0;
+/** How long the service took to answer each status callback (ms). */
+const callbackMs: number[] = [];
+const socketWaitMs: number[] = [];
+const connectMs: number[] = [];
 
 function countsOf(from: string): ClientCounts {
   let c = clients.get(from);
@@ -76,10 +80,19 @@ function started(c: ClientCounts, at: number): void {
   c.maxPerSecond = Math.max(c.maxPerSecond, c.recent.length);
 }
 
+/** This process's own stalls: a call that arrives during one is timestamped late (observer jitter). */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-/** POST the signed `completed` callback; the call stays in flight until the service answered. */
-function finish(c: ClientCounts, call: { sid: string; from: string; to: string; statusCallback: string }, durationS: number, tries = 0): void {
+/** The call hangs up: it is no longer up, and its signed `completed` callback is POSTed (retried until one lands). */
+function hangUp(c: ClientCounts, call: { sid: string; from: string; to: string; statusCallback: string }, durationS: number): void {
+  c.inFlight -= 1;
+  finish(call, durationS);
+}
+
+function finish(call: { sid: string; from: string; to: string; statusCallback: string }, durationS: number, tries = 0): void {
   const form: [string, string][] = [
     ['AccountSid', accountSid],
     ['ApiVersion', '2010-04-01'],
@@ -96,6 +109,7 @@ function finish(c: ClientCounts, call: { sid: string; from: string; to: string; 
   const signature = twilio.getExpectedTwilioSignature(authToken, call.statusCallback, Object.fromEntries(form));
   const body = new URLSearchParams(form).toString();
   const u = new URL(call.statusCallback);
+  const sent = nowMs();
   const req = http.request(
     {
       host: u.hostname,
@@ -109,19 +123,23 @@ function finish(c: ClientCounts, call: { sid: string; from: string; to: string; 
       res.resume();
       res.on('end', () => {
         if (res.statusCode === 200) {
-          c.inFlight -= 1;
           callbacksDone += 1;
+          callbackMs.push(nowMs() - sent);
         } else retry();
       });
     },
   );
-  // Twilio retries a callback that failed to connect; the call counts as up until one lands.
+  // Twilio retries a callback that failed to connect.
   const retry = () => {
     callbacksFailed += 1;
-    if (tries < 5) setTimeout(() => finish(c, call, durationS, tries + 1), 500);
-    else c.inFlight -= 1;
+    if (tries < 5) setTimeout(() => finish(call, durationS, tries + 1), 500);
   };
   req.on('error', retry);
+  req.on('socket', (sock) => {
+    const got = nowMs();
+    socketWaitMs.push(got - sent);
+    if (sock.connecting) sock.once('connect', () => connectMs.push(nowMs() - got));
+  });
   req.end(body);
 }
 
@@ -138,7 +156,12 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET' && (req.url === '/stats' || req.url === '/stats?brief')) {
     const brief = req.url.endsWith('?brief');
     const out = [...clients].map(([from, c]) => ({ from, calls: c.calls, inFlight: c.inFlight, maxInFlight: c.maxInFlight, maxPerSecond: c.maxPerSecond, ...(brief ? {} : { starts: c.starts }) }));
-    return reply(res, 200, { clients: out, duplicates, callbacksDone, callbacksFailed, refused });
+    const sorted = brief ? [] : [...callbackMs].sort((a, b) => a - b);
+    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    const callbackLatencyMs = { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0 };
+    const st = (a: number[]) => { const x = [...a].sort((m, n) => m - n); return { n: x.length, p50: x[Math.floor(x.length / 2)] ?? 0, p99: x[Math.floor(x.length * 0.99)] ?? 0, max: x[x.length - 1] ?? 0 }; };
+
+    return reply(res, 200, { clients: out, duplicates, callbacksDone, callbacksFailed, refused, callbackLatencyMs, callbackSocket: { wait: st(socketWaitMs), connect: st(connectMs) }, loopDelayMaxMs: loopDelay.max / 1e6, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 });
   }
   const chunks: Buffer[] = [];
   req.on('data', (d: Buffer) => chunks.push(d));
@@ -170,12 +193,14 @@ const server = http.createServer((req, res) => {
       uri: `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`,
     });
     const holdMs = holdMin + Math.random() * (holdMax - holdMin);
-    if (statusCallback) setTimeout(() => finish(c, { sid, from, to, statusCallback }, Math.round(holdMs / 1000)), holdMs);
+    if (statusCallback) setTimeout(() => hangUp(c, { sid, from, to, statusCallback }, Math.round(holdMs / 1000)), holdMs);
     else c.inFlight -= 1;
   });
 });
 server.keepAliveTimeout = 30_000;
 
+// The SDK loads its modules on first use: sign once now, not in the middle of the run.
+twilio.getExpectedTwilioSignature(authToken, 'http://127.0.0.1/', {});
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1');
 process.on('SIGTERM', () => {
   server.closeAllConnections();

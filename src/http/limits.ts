@@ -10,7 +10,7 @@ import { rateLimited, type AppError } from './errors.js';
  * hold across instances. `name` keeps the counters of different limits apart in the shared table.
  */
 export interface LimiterSpec {
-  /** Unique per limit: `perIp`, `pauseChanges`, `shortUrlCreates`, `shortUrlBadTokens`, `shortUrlMisses`, `outboundCalls:<cps>`. */
+  /** Unique per limit: `perIp`, `pauseChanges`, `shortUrlCreates`, `shortUrlBadTokens`, `shortUrlMisses`, `outboundSlots:<cps>`. */
   name: string;
   /** Allowed events per window. */
   points: number;

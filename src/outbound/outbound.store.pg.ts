@@ -272,34 +272,39 @@ export class PgOutboundStore implements OutboundStore {
         const f = await c.query<{ n: number }>(`SELECT ${IN_FLIGHT} AS n`, [client.stage, client.clientID, now]);
         n = Math.min(limit, (cl.rows[0]?.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - Number(f.rows[0]!.n));
       }
-      const scope = client ? (client.clientID !== undefined ? 'AND c.stage = $5 AND c.client_id = $6' : 'AND c.stage = $5') : '';
-      const scopeArgs = client ? (client.clientID !== undefined ? [client.stage, client.clientID] : [client.stage]) : [];
-      // A number suppressed after its request was made is still never dialled.
+      if (n <= 0) return [];
+      // docs/http.md §9.5: the claim reads only the rows it may take, through the index of its
+      // scope (outbound_contacts_client_due for one client, outbound_contacts_stage_due for one
+      // stage), so its cost does not grow with the contacts waiting.
+      const scope = client ? (client.clientID !== undefined ? 'AND c.stage = $4 AND c.client_id = $5' : 'AND c.stage = $4') : '';
+      const args: unknown[] = [now, owner, n, ...(client ? (client.clientID !== undefined ? [client.stage, client.clientID] : [client.stage]) : [])];
+      const candidates = (extra: string) =>
+        `SELECT c.stage, c.req_id, c.seq FROM outbound_contacts c
+         JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+         WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL ${scope} ${extra}
+         ORDER BY c.due_at LIMIT $3
+         FOR UPDATE OF c SKIP LOCKED`;
+      const onList = (c: string) =>
+        `EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = ${c}.stage AND s.client_id = ${c}.client_id AND s.number = ${c}.number)`;
+      // A number suppressed after its request was made is still never dialled: the claim passes it
+      // over, and the contacts this claim would have taken first are marked `suppressed`.
       const suppressed = await c.query<EndedWithUrl>(
-        `UPDATE outbound_contacts c SET status = 'suppressed'
-         WHERE ${DUE} ${scope.replace('$5', '$2').replace('$6', '$3')}
-           AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)
-         ${ended('c')}`,
-        [now, ...scopeArgs],
+        `UPDATE outbound_contacts u SET status = 'suppressed'
+         WHERE (u.stage, u.req_id, u.seq) IN (${candidates('')}) AND ${onList('u')}
+         ${ended('u')}`,
+        args,
       );
       await queueEnds(c, suppressed.rows, now);
-      if (n <= 0) return [];
       // SKIP LOCKED: rows another instance is claiming right now are passed over, not waited for,
       // so concurrent claims are disjoint. An instance never takes over its own leases (those
       // contacts are still in its hands even if its clock jumped past their lease end).
       const r = await c.query<ClaimedContact & { keys: string }>(
-        `UPDATE outbound_contacts c SET lease_owner = $2, lease_until = $3, attempts = c.attempts + 1,
+        `UPDATE outbound_contacts c SET lease_owner = $2, lease_until = $${args.length + 1}, attempts = c.attempts + 1,
            callback_key = replace(gen_random_uuid()::text, '-', '')
-         FROM (
-           SELECT c.stage, c.req_id, c.seq FROM outbound_contacts c
-           JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
-           WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL ${scope}
-           ORDER BY c.due_at LIMIT $4
-           FOR UPDATE OF c SKIP LOCKED
-         ) due
+         FROM (${candidates(`AND NOT ${onList('c')}`)}) due
          WHERE c.stage = due.stage AND c.req_id = due.req_id AND c.seq = due.seq
          RETURNING ${CLAIMED_COLUMNS}`,
-        [now, owner, leaseUntil, n, ...scopeArgs],
+        [...args, leaseUntil],
       );
       return r.rows.map((x) => ({ ...x, keys: JSON.parse(x.keys) as Record<string, string> })).sort((a, b) => a.dueAt - b.dueAt);
     });
@@ -318,19 +323,30 @@ export class PgOutboundStore implements OutboundStore {
   }
 
   async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {
-    const r = await this.pool.query<Partial<ClientRow> & { stage: Stage; client_id: string; in_flight: number }>(
-      `SELECT d.stage, d.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
-         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
-            AND f.status = 'scheduled' AND f.lease_until > $1)
-         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = d.stage AND f.client_id = d.client_id
-            AND f.awaiting IS NOT NULL AND f.awaiting_until > $1) AS in_flight
-       FROM (SELECT DISTINCT c.stage, c.client_id FROM outbound_contacts c
-             JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
-             WHERE ${DUE} AND r.paused_at IS NULL AND c.stage = ANY($2::text[])) d
-       LEFT JOIN outbound_clients cl ON cl.stage = d.stage AND cl.client_id = d.client_id`,
-      [now, stages],
-    );
-    return r.rows.map((x) => ({ stage: x.stage, clientID: x.client_id, settings: toSettings(x), inFlight: Number(x.in_flight) }));
+    const out: DueClient[] = [];
+    for (const stage of stages) {
+      // The clients with contacts waiting are found one index seek each (a skip scan of
+      // outbound_contacts_client_due), never by reading every contact waiting.
+      const r = await this.pool.query<Partial<ClientRow> & { client_id: string; in_flight: number }>(
+        `WITH RECURSIVE k AS (
+           SELECT (SELECT min(client_id) FROM outbound_contacts WHERE stage = $2 AND status = 'scheduled') AS client_id
+           UNION ALL
+           SELECT (SELECT min(x.client_id) FROM outbound_contacts x WHERE x.stage = $2 AND x.status = 'scheduled' AND x.client_id > k.client_id)
+           FROM k WHERE k.client_id IS NOT NULL)
+         SELECT k.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
+           (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $2 AND f.client_id = k.client_id
+              AND f.status = 'scheduled' AND f.lease_until > $1)
+           + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $2 AND f.client_id = k.client_id
+              AND f.awaiting IS NOT NULL AND f.awaiting_until > $1) AS in_flight
+         FROM k LEFT JOIN outbound_clients cl ON cl.stage = $2 AND cl.client_id = k.client_id
+         WHERE k.client_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+           WHERE c.stage = $2 AND c.client_id = k.client_id AND ${DUE} AND r.paused_at IS NULL)`,
+        [now, stage],
+      );
+      for (const x of r.rows) out.push({ stage, clientID: x.client_id, settings: toSettings(x), inFlight: Number(x.in_flight) });
+    }
+    return out;
   }
 
   async complete(owner: string, done: Completion[]): Promise<void> {

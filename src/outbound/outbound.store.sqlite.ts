@@ -69,9 +69,8 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly cancelRequestStmt;
   private readonly cancelContactsStmt;
   private readonly pauseStmt;
-  private readonly suppressOnClaimStmt;
+  private readonly claimStmts;
   private readonly inFlightStmt;
-  private readonly claimStmt;
   private readonly expireStmt;
   private readonly dueClientsStmt;
   private readonly dispatchedStmt;
@@ -165,47 +164,57 @@ export class SqliteOutboundStore implements OutboundStore {
        WHERE stage = @stage AND req_id = @reqID`,
     );
     const due = `c.status = 'scheduled' AND c.due_at <= @now AND (c.lease_until IS NULL OR c.lease_until <= @now)`;
-    const scope = '(@stage IS NULL OR (c.stage = @stage AND (@clientID IS NULL OR c.client_id = @clientID)))';
-    // A number suppressed after its request was made is still never dialled.
-    this.suppressOnClaimStmt = db.prepare<{ stage: Stage | null; clientID: string | null; now: number }, EndedRow>(
-      `UPDATE outbound_contacts AS c SET status = 'suppressed'
-       WHERE ${due} AND ${scope}
-         AND EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = c.stage AND s.client_id = c.client_id AND s.number = c.number)
-       ${ENDED}`,
-    );
+    // docs/http.md §9.5: a claim reads only the rows it may take, through the index of its scope
+    // (every stage: outbound_contacts_due; one stage: outbound_contacts_stage_due; one client:
+    // outbound_contacts_client_due), so its cost does not grow with the contacts waiting.
+    const scopes = { all: '1 = 1', stage: 'c.stage = @stage', client: 'c.stage = @stage AND c.client_id = @clientID' } as const;
+    const candidates = (scope: string, extra = '') =>
+      `SELECT c.rowid FROM outbound_contacts c
+       JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+       WHERE ${due} AND (c.lease_owner IS NULL OR c.lease_owner <> @owner) AND r.paused_at IS NULL AND ${scope} ${extra}
+       ORDER BY c.due_at LIMIT @limit`;
+    const onList = (c: string) =>
+      `EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = ${c}.stage AND s.client_id = ${c}.client_id AND s.number = ${c}.number)`;
+    const claimStatements = (scope: string) => ({
+      // A number suppressed after its request was made is still never dialled: the claim passes it
+      // over, and the contacts this claim would have taken first are marked `suppressed`.
+      suppress: db.prepare<{ owner: string; now: number; limit: number; stage?: Stage; clientID?: string }, EndedRow>(
+        `UPDATE outbound_contacts AS u SET status = 'suppressed' WHERE rowid IN (${candidates(scope)}) AND ${onList('u')} ${ENDED}`,
+      ),
+      // One statement claims the batch (rowid: SQLite's cheapest row handle). A scheduler never
+      // takes over its own leases: those contacts are still in its hands, even if the clock
+      // jumped past their lease end. Each claim gets a fresh callback key (docs/http.md §9).
+      claim: db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number; stage?: Stage; clientID?: string }, ClaimedRow>(
+        `UPDATE outbound_contacts SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1,
+           callback_key = lower(hex(randomblob(16)))
+         WHERE rowid IN (${candidates(scope, `AND NOT ${onList('c')}`)})
+         RETURNING stage, req_id AS reqID, seq, number, attempts, due_at AS dueAt, idempotency_key AS idempotencyKey,
+           client_id AS clientID, keys, callback_key AS callbackKey`,
+      ),
+    });
+    this.claimStmts = { all: claimStatements(scopes.all), stage: claimStatements(scopes.stage), client: claimStatements(scopes.client) };
     this.inFlightStmt = db.prepare<{ stage: Stage; clientID: string; now: number }, { n: number; max: number | null }>(
       `SELECT ${IN_FLIGHT} AS n, (SELECT max_concurrent FROM outbound_clients WHERE stage = @stage AND client_id = @clientID) AS max`,
-    );
-    // One statement claims the batch (rowid: SQLite's cheapest row handle). A scheduler never
-    // takes over its own leases: those contacts are still in its hands, even if the clock
-    // jumped past their lease end. Each claim gets a fresh callback key (docs/http.md §9).
-    this.claimStmt = db.prepare<{ owner: string; now: number; leaseUntil: number; limit: number; stage: Stage | null; clientID: string | null }, ClaimedRow>(
-      `UPDATE outbound_contacts SET lease_owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1,
-         callback_key = lower(hex(randomblob(16)))
-       WHERE rowid IN (
-         SELECT c.rowid FROM outbound_contacts c
-         JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
-         WHERE ${due} AND (c.lease_owner IS NULL OR c.lease_owner <> @owner) AND r.paused_at IS NULL AND ${scope}
-         ORDER BY c.due_at LIMIT @limit)
-       RETURNING stage, req_id AS reqID, seq, number, attempts, due_at AS dueAt, idempotency_key AS idempotencyKey,
-         client_id AS clientID, keys, callback_key AS callbackKey`,
     );
     this.expireStmt = db.prepare<{ now: number }, EndedRow>(
       `UPDATE outbound_contacts SET status = 'expired'
        WHERE status = 'scheduled' AND expires_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ${ENDED}`,
     );
-    // Driven by the due index (only contacts waiting), one row per client.
-    this.dueClientsStmt = db.prepare<{ now: number }, ClientRow & { stage: Stage; client_id: string; in_flight: number }>(
-      `SELECT c.stage, c.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
-         (SELECT count(*) FROM outbound_contacts f WHERE f.stage = c.stage AND f.client_id = c.client_id
-            AND f.status = 'scheduled' AND f.lease_until > @now)
-         + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = c.stage AND f.client_id = c.client_id
-            AND f.awaiting IS NOT NULL AND f.awaiting_until > @now) AS in_flight
-       FROM outbound_contacts c INDEXED BY outbound_contacts_due
-       JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
-       LEFT JOIN outbound_clients cl ON cl.stage = c.stage AND cl.client_id = c.client_id
-       WHERE ${due} AND r.paused_at IS NULL
-       GROUP BY c.stage, c.client_id`,
+    // One row per client of the stage with contacts due: the clients with contacts waiting are
+    // found one index seek each (a skip scan of outbound_contacts_client_due), never by reading
+    // every contact waiting.
+    this.dueClientsStmt = db.prepare<{ now: number; stage: Stage }, ClientRow & { client_id: string; in_flight: number }>(
+      `WITH RECURSIVE k(client_id) AS (
+         SELECT (SELECT min(client_id) FROM outbound_contacts WHERE stage = @stage AND status = 'scheduled')
+         UNION ALL
+         SELECT (SELECT min(x.client_id) FROM outbound_contacts x WHERE x.stage = @stage AND x.status = 'scheduled' AND x.client_id > k.client_id)
+         FROM k WHERE k.client_id IS NOT NULL)
+       SELECT k.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
+         ${IN_FLIGHT.replaceAll('@clientID', 'k.client_id')} AS in_flight
+       FROM k LEFT JOIN outbound_clients cl ON cl.stage = @stage AND cl.client_id = k.client_id
+       WHERE k.client_id IS NOT NULL AND EXISTS (
+         SELECT 1 FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+         WHERE c.stage = @stage AND c.client_id = k.client_id AND ${due} AND r.paused_at IS NULL)`,
     );
     const owned = 'WHERE stage = @stage AND req_id = @reqID AND seq = @seq AND lease_owner = @owner AND attempts = @attempts';
     this.dispatchedStmt = db.prepare(
@@ -338,15 +347,16 @@ export class SqliteOutboundStore implements OutboundStore {
     });
     this.claimTx = db.transaction(
       (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
-        const scope = { stage: client?.stage ?? null, clientID: client?.clientID ?? null, now };
-        this.queueEnds(this.suppressOnClaimStmt.all(scope), now);
         let n = limit;
         if (client?.clientID !== undefined) {
           const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
           n = Math.min(limit, (f.max ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - f.n);
         }
         if (n <= 0) return [];
-        return this.claimStmt.all({ ...scope, owner, leaseUntil, limit: n }).map(toClaimed);
+        const stmts = !client ? this.claimStmts.all : client.clientID === undefined ? this.claimStmts.stage : this.claimStmts.client;
+        const args = { now, owner, limit: n, ...(client ? { stage: client.stage } : {}), ...(client?.clientID !== undefined ? { clientID: client.clientID } : {}) };
+        this.queueEnds(stmts.suppress.all(args), now);
+        return stmts.claim.all({ ...args, leaseUntil }).map(toClaimed);
       },
     );
     this.completeTx = db.transaction((owner: string, done: Completion[]) => {
@@ -501,10 +511,9 @@ export class SqliteOutboundStore implements OutboundStore {
   }
 
   async dueClients(now: number, stages: Stage[]): Promise<DueClient[]> {
-    return this.dueClientsStmt
-      .all({ now })
-      .filter((r) => stages.includes(r.stage))
-      .map((r) => ({ stage: r.stage, clientID: r.client_id, settings: toSettings(r), inFlight: r.in_flight }));
+    return stages.flatMap((stage) =>
+      this.dueClientsStmt.all({ now, stage }).map((r) => ({ stage, clientID: r.client_id, settings: toSettings(r), inFlight: r.in_flight })),
+    );
   }
 
   async complete(owner: string, done: Completion[]): Promise<void> {

@@ -3,34 +3,113 @@ import type { Limiters } from '../http/limits.js';
 import type { Stage } from '../http/routing.js';
 
 /**
- * Per-client `callsPerSecond` (docs/http.md §9) through rate-limiter-flexible, made by the
+ * A slot is held this much longer than its second, so that a platform counting the calls as they
+ * arrive (a few ms after they start here, with some jitter) never sees more than callsPerSecond
+ * in one second either (docs/http.md §9.5).
+ */
+export const SLOT_MARGIN_MS = 20;
+
+/** What `take` got: the slots to start calls with now, and the ms until another may free up. */
+export interface Taken {
+  slots: number[];
+  waitMs: number;
+}
+
+/**
+ * Per-client `callsPerSecond` (docs/http.md §9.5) through rate-limiter-flexible, made by the
  * service's one limiter factory (src/http/limits.ts, `Stores.limiters`; on PostgreSQL the shared
- * `rate_limits` table makes the limit hold across instances, docs/http.md §11). Each limiter allows one call start per 1/cps seconds: a window
- * starts at the first call after the previous one ran out, so consecutive starts are at least
- * 1/cps apart and no sliding second ever holds more than cps of them.
+ * `rate_limits` table makes the limit hold across instances, docs/http.md §11).
+ *
+ * A client with a whole callsPerSecond `n` has `n` start slots; each slot is a limiter key of one
+ * point per second (plus SLOT_MARGIN_MS), and each call start takes one slot. A slot is used at
+ * most once in any second, so no rolling second ever holds more than `n` starts, whichever
+ * instance took them; and a slot taken late does not delay the others, so a client whose slots
+ * free while the scheduler is busy elsewhere still makes `n` calls a second. A fractional rate has
+ * one slot of 1/cps seconds (0.5: one call every 2 s).
+ *
+ * Which slot frees when is remembered here only as a hint (the limiter decides): a client none of
+ * whose slots can be free yet is not asked about, so a scheduler tick costs no limiter call for it.
  */
 export class CallPacer {
   private readonly limiters = new Map<number, RateLimiterAbstract>();
+  /** `${stage}:${clientID}` → for each slot, when it may be free again (epoch ms, a hint). */
+  private readonly freeAt = new Map<string, number[]>();
 
-  constructor(private readonly make: Limiters) {}
+  constructor(
+    private readonly make: Limiters,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** Take one call start for this client: 0 when it may start now, else the ms until one may. */
-  async take(stage: Stage, clientID: string, callsPerSecond: number): Promise<number> {
-    try {
-      await this.limiter(callsPerSecond).consume(`${stage}:${clientID}`);
-      return 0;
-    } catch (e) {
-      if (e instanceof RateLimiterRes) return Math.max(1, e.msBeforeNext);
-      throw e;
+  /** Ms until one of this client's slots may be free (0: ask now). */
+  readyIn(stage: Stage, clientID: string): number {
+    const hints = this.freeAt.get(`${stage}:${clientID}`);
+    if (!hints) return 0;
+    return Math.max(0, Math.min(...hints) - this.now());
+  }
+
+  /** Take up to `wanted` slots for call starts now. */
+  async take(stage: Stage, clientID: string, callsPerSecond: number, wanted: number): Promise<Taken> {
+    const { count, durationMs } = shape(callsPerSecond);
+    const key = `${stage}:${clientID}`;
+    let hints = this.freeAt.get(key);
+    if (!hints || hints.length !== count) {
+      hints = new Array<number>(count).fill(0);
+      this.freeAt.set(key, hints);
     }
+    const now = this.now();
+    const ready = hints
+      .map((at, slot) => ({ at, slot }))
+      .filter((h) => h.at <= now)
+      .sort((a, b) => a.at - b.at)
+      .slice(0, wanted)
+      .map((h) => h.slot);
+    const limiter = this.limiter(callsPerSecond);
+    const results = await Promise.all(
+      ready.map(async (slot) => {
+        try {
+          await limiter.consume(`${key}:${slot}`);
+          hints[slot] = now + durationMs;
+          return slot;
+        } catch (e) {
+          // Another instance (or an earlier turn) holds it: remember until when.
+          if (e instanceof RateLimiterRes) {
+            hints[slot] = now + Math.max(1, e.msBeforeNext);
+            return undefined;
+          }
+          throw e;
+        }
+      }),
+    );
+    const slots = results.filter((s): s is number => s !== undefined);
+    const waitMs = slots.length < wanted ? Math.max(1, Math.min(...hints) - now) : 0;
+    return { slots, waitMs };
+  }
+
+  /** Slots taken but not used (fewer contacts were claimed): free them again, no call started with them. */
+  async giveBack(stage: Stage, clientID: string, callsPerSecond: number, slots: number[]): Promise<void> {
+    const key = `${stage}:${clientID}`;
+    const limiter = this.limiter(callsPerSecond);
+    const hints = this.freeAt.get(key);
+    await Promise.all(
+      slots.map(async (slot) => {
+        await limiter.reward(`${key}:${slot}`, 1);
+        if (hints) hints[slot] = 0;
+      }),
+    );
   }
 
   private limiter(callsPerSecond: number): RateLimiterAbstract {
     let l = this.limiters.get(callsPerSecond);
     if (!l) {
-      l = this.make({ name: `outboundCalls:${callsPerSecond}`, points: 1, durationSeconds: 1 / callsPerSecond });
+      l = this.make({ name: `outboundSlots:${callsPerSecond}`, points: 1, durationSeconds: shape(callsPerSecond).durationMs / 1000 });
       this.limiters.set(callsPerSecond, l);
     }
     return l;
   }
+}
+
+/** How many start slots a client has and how long each is held after a start. */
+function shape(callsPerSecond: number): { count: number; durationMs: number } {
+  const count = Number.isInteger(callsPerSecond) ? callsPerSecond : 1;
+  return { count, durationMs: Math.ceil((count / callsPerSecond) * 1000) + SLOT_MARGIN_MS };
 }

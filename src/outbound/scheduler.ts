@@ -34,6 +34,14 @@ export type PolledOutcome = (stage: Stage, callbackKey: string, outcome: CallOut
 export const POLL_EVERY_MS = 5_000;
 export const AWAIT_OUTCOME_MS = 4 * 60 * 60_000;
 const POLLS_PER_TICK = 20;
+/**
+ * A drain lets the event loop answer requests (status callbacks, /healthz) between every this many
+ * clients' claims: on SQLite every store call resolves without I/O, so a tick that only awaited
+ * would hold the loop for all of them (issue 13).
+ */
+export const CLIENTS_PER_TURN = 10;
+/** Wake-ups (a call ended, a request created) closer together than this share one tick. */
+const MIN_WAKE_GAP_MS = 10;
 
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
@@ -83,6 +91,8 @@ export class OutboundScheduler {
   /** A claim is in progress (the store is async): a wake-up meanwhile ticks again right after. */
   private ticking = false;
   private tickAgain = false;
+  /** When the last tick started (performance.now()), to space wake-ups. */
+  private lastTickAt = -Infinity;
 
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'config' | 'logger' | 'metrics'>,
@@ -114,7 +124,9 @@ export class OutboundScheduler {
   wake(): void {
     if (!this.running) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    // A status callback per call ended wakes the scheduler: at hundreds a second they share ticks.
+    const gap = Math.max(0, this.lastTickAt + MIN_WAKE_GAP_MS - performance.now());
+    this.timer = setTimeout(() => void this.tick(), gap);
   }
 
   /**
@@ -148,6 +160,7 @@ export class OutboundScheduler {
       return;
     }
     this.ticking = true;
+    this.lastTickAt = performance.now();
     if (this.pending.length > 0) void this.flush();
     let again = false;
     let nextMs = this.pollMs;
@@ -167,7 +180,7 @@ export class OutboundScheduler {
       }
       if (this.pacedProd && prodOpen && capacity > 0) {
         const waitMs = await this.claimPaced(now, capacity);
-        if (waitMs !== undefined) nextMs = Math.min(nextMs, waitMs);
+        if (waitMs !== undefined) nextMs = Math.min(nextMs, Math.max(waitMs, MIN_WAKE_GAP_MS));
       }
       if (this.polled && this.running) await this.startPolls(now);
       if (this.onEnded && (await this.store.completeRequests(now, 20)).length > 0) this.onEnded();
@@ -185,24 +198,36 @@ export class OutboundScheduler {
 
   /**
    * Claim per client as its limits allow; returns the ms until a client held back by its
-   * callsPerSecond may call again, if any was.
+   * callsPerSecond may call again, if any was. A client none of whose start slots can be free yet
+   * costs no limiter call; slots taken for contacts the claim did not return are given back.
+   * Between every CLIENTS_PER_TURN clients the event loop gets a turn.
    */
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
     let waitMs: number | undefined;
+    const later = (ms: number) => (waitMs = Math.min(waitMs ?? ms, ms));
+    let asked = 0;
     for (const client of await this.store.dueClients(now, ['prod'])) {
       if (capacity <= 0 || !this.running) break;
       const free = Math.min(capacity, client.settings.maxConcurrent - client.inFlight);
-      let tokens = 0;
-      while (tokens < free) {
-        const wait = await this.pacer.take('prod', client.clientID, client.settings.callsPerSecond);
-        if (wait > 0) {
-          waitMs = Math.min(waitMs ?? wait, wait);
-          break;
-        }
-        tokens += 1;
+      if (free <= 0) continue;
+      const ready = this.pacer.readyIn('prod', client.clientID);
+      if (ready > 0) {
+        later(ready);
+        continue;
       }
-      if (tokens === 0 || !this.running) continue;
-      const batch = await this.store.claim(this.owner, now, now + this.leaseMs, tokens, { stage: 'prod', clientID: client.clientID });
+      if (asked > 0 && asked % CLIENTS_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      asked += 1;
+      if (!this.running) break;
+      const cps = client.settings.callsPerSecond;
+      const taken = await this.pacer.take('prod', client.clientID, cps, free);
+      if (taken.waitMs > 0) later(taken.waitMs);
+      if (taken.slots.length === 0) continue;
+      let batch: ClaimedContact[] = [];
+      try {
+        batch = this.running ? await this.store.claim(this.owner, now, now + this.leaseMs, taken.slots.length, { stage: 'prod', clientID: client.clientID }) : [];
+      } finally {
+        if (batch.length < taken.slots.length) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots.slice(batch.length));
+      }
       for (const c of batch) this.dispatch(c, now, client.settings);
       capacity -= batch.length;
     }

@@ -63,6 +63,10 @@ export class TwilioDialer implements Dialer {
       httpClient: rebasedRequestClient(origin, settings.timeoutMs),
       autoRetry: false,
     });
+    // The SDK loads each API's modules on first use (about 100 ms): load them now, not during the
+    // first call of a campaign, where the event loop would stall with the call's slot taken.
+    void this.client.calls;
+    void this.client.studio.v2.flows;
   }
 
   async dial(request: DialRequest, stop?: AbortSignal): Promise<DialOutcome> {

@@ -22,6 +22,7 @@ const SCANS_ALLOWED: { table: string; sql: RegExp; why: string }[] = [
   { table: 'outbox', sql: /SELECT count\(\*\) FROM outbox/, why: 'at shutdown, to log what is left: only deliveries not yet made' },
   { table: 'r', sql: /SET completed_at = @now/, why: 'its partial index holds only unfinished requests with a statusCallbackUrl (docs/http.md §9)' },
   { table: 'json_each', sql: /FROM json_each\(/, why: "the request's own numbers (at most 1,000), not a table" },
+  { table: 'k', sql: /WITH RECURSIVE k\(client_id\)/, why: 'the clients with contacts waiting, one row each, each found by one index seek' },
 ];
 
 interface Planned {
@@ -93,6 +94,26 @@ describe('SQLite indexes and query plans', () => {
     const breaksEnded = planFor(/FROM pause_events .*WHERE stage = @stage AND prev_pause = 1/);
     expect(breaksEnded.length).toBeGreaterThan(0);
     for (const p of breaksEnded) expect(p).toMatch(/USING COVERING INDEX pause_events_break_ends/);
+  });
+
+  it('when the scheduler claims for one client or lists the clients due, then it reads that client’s rows through its index, not every contact waiting', () => {
+    // Issue 13: with 100,000 contacts waiting, claims through outbound_contacts_due (every
+    // contact in due order) made one drain tick take seconds and starved the event loop.
+    const planFor = (fragment: RegExp) => planned.filter((p) => fragment.test(p.sql.replace(/\s+/g, ' '))).map((p) => p.plan.join(' | '));
+    const clientClaims = planFor(/c\.stage = @stage AND c\.client_id = @clientID/);
+    expect(clientClaims.length).toBe(2);
+    for (const p of clientClaims) {
+      expect(p).toMatch(/SEARCH c USING INDEX outbound_contacts_client_due \(stage=\? AND client_id=\? AND due_at<\?\)/);
+      expect(p).not.toMatch(/outbound_contacts_due\b/);
+    }
+    const stageClaims = planFor(/AND c\.stage = @stage (AND NOT EXISTS .*)?ORDER BY c\.due_at/);
+    expect(stageClaims.length).toBe(2);
+    for (const p of stageClaims) expect(p).toMatch(/SEARCH c USING INDEX outbound_contacts_stage_due \(stage=\? AND due_at<\?\)/);
+    const dueClients = planFor(/WITH RECURSIVE k\(client_id\)/);
+    expect(dueClients.length).toBe(1);
+    expect(dueClients[0]).toMatch(/SEARCH x USING COVERING INDEX outbound_contacts_client_due \(stage=\? AND client_id>\?\)/);
+    expect(dueClients[0]).toMatch(/outbound_contacts_leased \(stage=\? AND client_id=\? AND lease_until>\?\)/);
+    expect(dueClients[0]).not.toMatch(/TEMP B-TREE|outbound_contacts_due\b/);
   });
 
   it('when the schema is read, then the write-path tables carry only the indexes migration 075 keeps', () => {
