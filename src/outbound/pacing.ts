@@ -9,7 +9,7 @@ import type { Stage } from '../http/routing.js';
  */
 export const SLOT_MARGIN_MS = 20;
 
-/** What `take` got: the slots to start calls with now, and the ms until another may free up. */
+/** What `take` got: the slot to start a call with now (none or one), and the ms until another may be taken. */
 export interface Taken {
   slots: number[];
   waitMs: number;
@@ -27,6 +27,10 @@ export interface Taken {
  * free while the scheduler is busy elsewhere still makes `n` calls a second. A fractional rate has
  * one slot of 1/cps seconds (0.5: one call every 2 s).
  *
+ * Starts are also kept half a nominal interval apart (1/(2·cps) s) by this instance, so a client's
+ * calls are spread over its second rather than sent together: a call that reaches the platform
+ * late then pushes one other call into its second, not a whole burst.
+ *
  * Which slot frees when is remembered here only as a hint (the limiter decides): a client none of
  * whose slots can be free yet is not asked about, so a scheduler tick costs no limiter call for it.
  */
@@ -34,6 +38,8 @@ export class CallPacer {
   private readonly limiters = new Map<number, RateLimiterAbstract>();
   /** `${stage}:${clientID}` → for each slot, when it may be free again (epoch ms, a hint). */
   private readonly freeAt = new Map<string, number[]>();
+  /** `${stage}:${clientID}` → when this instance may start the client's next call (the half-interval spacing). */
+  private readonly nextStart = new Map<string, number>();
 
   constructor(
     private readonly make: Limiters,
@@ -42,47 +48,44 @@ export class CallPacer {
 
   /** Ms until one of this client's slots may be free (0: ask now). */
   readyIn(stage: Stage, clientID: string): number {
-    const hints = this.freeAt.get(`${stage}:${clientID}`);
-    if (!hints) return 0;
-    return Math.max(0, Math.min(...hints) - this.now());
+    const key = `${stage}:${clientID}`;
+    const hints = this.freeAt.get(key);
+    const at = Math.max(hints ? Math.min(...hints) : 0, this.nextStart.get(key) ?? 0);
+    return Math.max(0, at - this.now());
   }
 
-  /** Take up to `wanted` slots for call starts now. */
-  async take(stage: Stage, clientID: string, callsPerSecond: number, wanted: number): Promise<Taken> {
+  /** Take a slot for one call start now, if one is free and the spacing allows it. */
+  async take(stage: Stage, clientID: string, callsPerSecond: number): Promise<Taken> {
     const { count, durationMs } = shape(callsPerSecond);
     const key = `${stage}:${clientID}`;
+    const now = this.now();
+    const spacedUntil = this.nextStart.get(key) ?? 0;
+    if (spacedUntil > now) return { slots: [], waitMs: spacedUntil - now };
     let hints = this.freeAt.get(key);
     if (!hints || hints.length !== count) {
       hints = new Array<number>(count).fill(0);
       this.freeAt.set(key, hints);
     }
-    const now = this.now();
+    const limiter = this.limiter(callsPerSecond);
+    // The slots that may be free, the longest free first; another instance may hold one already.
     const ready = hints
       .map((at, slot) => ({ at, slot }))
       .filter((h) => h.at <= now)
       .sort((a, b) => a.at - b.at)
-      .slice(0, wanted)
       .map((h) => h.slot);
-    const limiter = this.limiter(callsPerSecond);
-    const results = await Promise.all(
-      ready.map(async (slot) => {
-        try {
-          await limiter.consume(`${key}:${slot}`);
-          hints[slot] = now + durationMs;
-          return slot;
-        } catch (e) {
-          // Another instance (or an earlier turn) holds it: remember until when.
-          if (e instanceof RateLimiterRes) {
-            hints[slot] = now + Math.max(1, e.msBeforeNext);
-            return undefined;
-          }
-          throw e;
-        }
-      }),
-    );
-    const slots = results.filter((s): s is number => s !== undefined);
-    const waitMs = slots.length < wanted ? Math.max(1, Math.min(...hints) - now) : 0;
-    return { slots, waitMs };
+    for (const slot of ready) {
+      try {
+        await limiter.consume(`${key}:${slot}`);
+        hints[slot] = now + durationMs;
+        this.nextStart.set(key, now + Math.floor(500 / callsPerSecond));
+        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)) };
+      } catch (e) {
+        // Another instance (or an earlier turn) holds it: remember until when.
+        if (!(e instanceof RateLimiterRes)) throw e;
+        hints[slot] = now + Math.max(1, e.msBeforeNext);
+      }
+    }
+    return { slots: [], waitMs: Math.max(1, Math.min(...hints) - now) };
   }
 
   /** Slots taken but not used (fewer contacts were claimed): free them again, no call started with them. */
@@ -96,6 +99,8 @@ export class CallPacer {
         if (hints) hints[slot] = 0;
       }),
     );
+    // No call started: the spacing does not hold the next one back either.
+    if (slots.length > 0) this.nextStart.delete(key);
   }
 
   private limiter(callsPerSecond: number): RateLimiterAbstract {

@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
-import type { ClaimedContact, ClientSettings, Completion, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
+import type { ClaimedContact, ClientSettings, Completion, DueClient, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
 import type { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
@@ -35,9 +35,9 @@ export const POLL_EVERY_MS = 5_000;
 export const AWAIT_OUTCOME_MS = 4 * 60 * 60_000;
 const POLLS_PER_TICK = 20;
 /**
- * A drain lets the event loop answer requests (status callbacks, /healthz) between every this many
- * clients' claims: on SQLite every store call resolves without I/O, so a tick that only awaited
- * would hold the loop for all of them (issue 13).
+ * A paced drain claims for this many clients at once and then lets the event loop answer requests
+ * (status callbacks, /healthz): on SQLite every store call resolves without I/O, so a tick that
+ * only awaited would hold the loop for every client due (issue 13; docs/http.md §9.5).
  */
 export const CLIENTS_PER_TURN = 10;
 /** Wake-ups (a call ended, a request created) closer together than this share one tick. */
@@ -198,40 +198,49 @@ export class OutboundScheduler {
 
   /**
    * Claim per client as its limits allow; returns the ms until a client held back by its
-   * callsPerSecond may call again, if any was. A client none of whose start slots can be free yet
-   * costs no limiter call; slots taken for contacts the claim did not return are given back.
-   * Between every CLIENTS_PER_TURN clients the event loop gets a turn.
+   * callsPerSecond may call again, if any was. A client whose next start cannot be due yet costs
+   * no limiter call; a start slot taken for a contact the claim did not return is given back. The
+   * clients ready go in groups of CLIENTS_PER_TURN, each group's claims at once (on PostgreSQL,
+   * over the pool), and the event loop gets a turn between groups.
    */
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
     let waitMs: number | undefined;
     const later = (ms: number) => (waitMs = Math.min(waitMs ?? ms, ms));
-    let asked = 0;
+    const ready: DueClient[] = [];
     for (const client of await this.store.dueClients(now, ['prod'])) {
-      if (capacity <= 0 || !this.running) break;
-      const free = Math.min(capacity, client.settings.maxConcurrent - client.inFlight);
-      if (free <= 0) continue;
-      const ready = this.pacer.readyIn('prod', client.clientID);
-      if (ready > 0) {
-        later(ready);
-        continue;
+      if (client.settings.maxConcurrent - client.inFlight <= 0) continue;
+      const wait = this.pacer.readyIn('prod', client.clientID);
+      if (wait > 0) later(wait);
+      else ready.push(client);
+    }
+    for (let i = 0; i < ready.length && capacity > 0 && this.running; i += CLIENTS_PER_TURN) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity));
+      const batches = await Promise.all(group.map((client) => this.claimOne(client, now, later)));
+      for (const [j, batch] of batches.entries()) {
+        for (const c of batch) this.dispatch(c, now, group[j]!.settings);
+        capacity -= batch.length;
       }
-      if (asked > 0 && asked % CLIENTS_PER_TURN === 0) await new Promise((r) => setImmediate(r));
-      asked += 1;
-      if (!this.running) break;
-      const cps = client.settings.callsPerSecond;
-      const taken = await this.pacer.take('prod', client.clientID, cps, free);
-      if (taken.waitMs > 0) later(taken.waitMs);
-      if (taken.slots.length === 0) continue;
-      let batch: ClaimedContact[] = [];
-      try {
-        batch = this.running ? await this.store.claim(this.owner, now, now + this.leaseMs, taken.slots.length, { stage: 'prod', clientID: client.clientID }) : [];
-      } finally {
-        if (batch.length < taken.slots.length) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots.slice(batch.length));
-      }
-      for (const c of batch) this.dispatch(c, now, client.settings);
-      capacity -= batch.length;
     }
     return waitMs;
+  }
+
+  /** One call start for this client, if its pacing allows one now. */
+  private async claimOne(client: DueClient, now: number, later: (ms: number) => void): Promise<ClaimedContact[]> {
+    const cps = client.settings.callsPerSecond;
+    const taken = await this.pacer.take('prod', client.clientID, cps);
+    if (taken.waitMs > 0) later(taken.waitMs);
+    if (taken.slots.length === 0 || !this.running) {
+      if (taken.slots.length > 0) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots);
+      return [];
+    }
+    let batch: ClaimedContact[] = [];
+    try {
+      batch = await this.store.claim(this.owner, now, now + this.leaseMs, taken.slots.length, { stage: 'prod', clientID: client.clientID });
+    } finally {
+      if (batch.length < taken.slots.length) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots.slice(batch.length));
+    }
+    return batch;
   }
 
   /** Read back Studio Executions due for it, each by one instance (docs/http.md §9). */
