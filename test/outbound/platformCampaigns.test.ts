@@ -116,6 +116,9 @@ describe('Twilio campaigns', () => {
     expect(double.executions[0]).toMatchObject({ flowSid: FLOW_SID, to: '+919879964805', from: CALLER_ID, parameters: { city: 'Pune' } });
     expect(double.calls).toHaveLength(0);
     const reqID = created.body.obdReqID as string;
+    // The Execution reached the double before the service wrote down its reply (and its first poll
+    // time, 5 s on): move the clock only once it has.
+    await eventually(async () => expect((await status(t, reqID)).contacts[0].status).toBe('dispatched'));
     t.clock.advance(5_000);
     await eventually(() => expect(double.received.filter((r) => r.method === 'GET').length).toBeGreaterThan(0));
     expect((await status(t, reqID)).contacts[0].outcome).toBeNull();
