@@ -78,11 +78,15 @@ export function checkLongUrl(input: string, ownHosts: ReadonlySet<string>): stri
  * ::127.0.0.1). The WHATWG URL parser has already turned 0x7f000001, 2130706433, 0177.1 and
  * friends into dotted decimal.
  */
+const IP_LITERAL_CHARS = /^[0-9a-f.:]+$/;
+
 export function isLocalHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const literal = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (!ipaddr.isValid(literal)) return false;
+  // Only hex digits, dots and colons can spell an address: a DNS name is not handed to ipaddr,
+  // whose failed parses throw (most of a link creation's CPU when every long URL is a name).
+  if (!IP_LITERAL_CHARS.test(literal) || !ipaddr.isValid(literal)) return false;
   let addr = ipaddr.process(literal);
   if (addr.kind() === 'ipv6') {
     const parts = (addr as ipaddr.IPv6).parts;

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { secretsEqual } from '../http/access.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** A configured short-URL token, known by its hash, with the base its links are shown under. */
 export interface TokenEntry {
@@ -7,21 +6,31 @@ export interface TokenEntry {
   base: string;
 }
 
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+export const hashToken = (token: string): string => sha256(token).toString('hex');
 
 /** The tokens of `SHORTURL_TOKENS`, each with its custom domain or `SHORTURL_BASE_URL`. */
 export class TokenBook {
-  private readonly entries: (TokenEntry & { token: string })[];
+  /** Each token's SHA-256, kept: a request hashes only the token it presents. */
+  private readonly entries: (TokenEntry & { digest: Buffer })[];
 
   constructor(tokens: ReadonlyMap<string, string | undefined>, defaultBase: string) {
-    this.entries = [...tokens].map(([token, domain]) => ({ token, hash: hashToken(token), base: domain ?? defaultBase }));
+    this.entries = [...tokens].map(([token, domain]) => {
+      const digest = sha256(token);
+      return { digest, hash: digest.toString('hex'), base: domain ?? defaultBase };
+    });
   }
 
-  /** The entry for a presented token. Every configured token is compared, in constant time each. */
+  /**
+   * The entry for a presented token. Every configured token is compared, in constant time each:
+   * the presented token's hash against each token's (equal lengths, so lengths do not leak).
+   */
   find(given: string): TokenEntry | undefined {
+    const digest = sha256(given);
     let found: TokenEntry | undefined;
     for (const e of this.entries) {
-      if (secretsEqual(given, e.token) && !found) found = { hash: e.hash, base: e.base };
+      if (timingSafeEqual(digest, e.digest) && !found) found = { hash: e.hash, base: e.base };
     }
     return found;
   }

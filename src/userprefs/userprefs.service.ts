@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { invalid, quote } from '../http/errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import { boundChildren, type Metrics } from '../observability/metrics.js';
 import type { KeyChanges, UserPrefsStore, UserRef } from './userprefs.store.js';
 
 /** Rules of docs/http.md §2.5 for user keys. */
@@ -19,11 +19,15 @@ export interface KeyInput {
 export type KeyObject = Record<string, string>;
 
 export class UserPrefsService {
+  private readonly updates;
+
   constructor(
     private readonly store: UserPrefsStore,
     private readonly clock: Clock,
-    private readonly metrics: Metrics,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.updates = boundChildren(metrics.userPreferenceUpdates);
+  }
 
   /** Merge the given keys into the user's keys (null deletes) and return every key they now have. */
   async update(user: UserRef, inputs: KeyInput[]): Promise<KeyObject> {
@@ -37,7 +41,7 @@ export class UserPrefsService {
     if (!result.ok) {
       throw invalid('key', `a user may have at most ${MAX_KEYS_PER_USER} keys; this update would leave ${result.count}`);
     }
-    this.metrics.userPreferenceUpdates.inc({ stage: user.stage });
+    this.updates(user.stage).inc();
     return toKeyObject(result.keys);
   }
 
