@@ -9,37 +9,41 @@ import type { IvrStepsStore, KeepResult } from './ivr.steps.store.js';
  * (`PauseChange.alsoKeep`), so one IVR callback is one transaction.
  */
 
-/** Before anything is written: `expired` (docs/http.md §7.1), the reply already stored under the step, or undefined. */
+/**
+ * Before anything is written: `expired` (docs/http.md §7.1), the reply already stored under the
+ * step, or undefined. One round trip: the call's first time and the step's reply together.
+ */
 export async function checkCallStep(c: PgClient, k: CallStep): Promise<{ kind: 'expired' } | { kind: 'replayed'; reply: string } | undefined> {
-  if (k.refuseSeenBefore !== undefined) {
-    const seen = await c.query<{ first_seen: number }>('SELECT first_seen FROM ivr_calls WHERE stage = $1 AND call_id = $2', [k.stage, k.callId]);
-    if (seen.rows[0] && seen.rows[0].first_seen < k.refuseSeenBefore) return { kind: 'expired' };
-  }
-  const stored = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [k.stage, k.callId, k.step]);
-  return stored.rows[0] ? { kind: 'replayed', reply: stored.rows[0].reply } : undefined;
+  const r = await c.query<{ first_seen: number | null; reply: string | null }>(
+    `SELECT (SELECT first_seen FROM ivr_calls WHERE stage = $1 AND call_id = $2) AS first_seen,
+            (SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3) AS reply`,
+    [k.stage, k.callId, k.step],
+  );
+  const { first_seen: seen, reply } = r.rows[0]!;
+  if (k.refuseSeenBefore !== undefined && seen !== null && seen < k.refuseSeenBefore) return { kind: 'expired' };
+  return reply === null ? undefined : { kind: 'replayed', reply };
 }
 
 /**
- * Store the step's reply (unless a concurrent transaction stored one first: then that reply is
- * returned and nothing else is written) and the call's record: a known call keeps its first time
- * (concurrent first requests on any instance agree), its last words change when the reply spoke.
+ * Store the step's reply and the call's record in one statement. If a concurrent transaction
+ * stored a reply for the step first, that reply is returned and nothing is written; otherwise a
+ * known call keeps its first time (concurrent first requests on any instance agree) and its last
+ * words change when the reply spoke.
  */
 export async function keepCallStep(c: PgClient, k: CallStep, kept: KeptReply, now: number): Promise<string | undefined> {
-  const inserted = await c.query(
-    `INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (stage, call_id, step) DO NOTHING`,
-    [k.stage, k.callId, k.step, kept.reply, now],
+  const r = await c.query<{ inserted: number }>(
+    `WITH step AS (
+       INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (stage, call_id, step) DO NOTHING RETURNING 1),
+     call AS (
+       INSERT INTO ivr_calls (stage, call_id, first_seen, last_said) SELECT $1, $2, $5, $6 WHERE EXISTS (SELECT 1 FROM step)
+       ON CONFLICT (stage, call_id) DO UPDATE SET last_said = coalesce(excluded.last_said, ivr_calls.last_said))
+     SELECT count(*)::int AS inserted FROM step`,
+    [k.stage, k.callId, k.step, kept.reply, now, kept.said ?? null],
   );
-  if (inserted.rowCount === 0) {
-    const first = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [k.stage, k.callId, k.step]);
-    return first.rows[0]?.reply;
-  }
-  await c.query(
-    `INSERT INTO ivr_calls (stage, call_id, first_seen, last_said) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (stage, call_id) DO UPDATE SET last_said = coalesce(excluded.last_said, ivr_calls.last_said)`,
-    [k.stage, k.callId, now, kept.said ?? null],
-  );
-  return undefined;
+  if (r.rows[0]!.inserted === 1) return undefined;
+  const first = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [k.stage, k.callId, k.step]);
+  return first.rows[0]?.reply;
 }
 
 /** IVR step replies and call ids on PostgreSQL (tables ivr_steps and ivr_calls; docs/http.md §11). */
