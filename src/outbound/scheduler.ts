@@ -93,6 +93,8 @@ export class OutboundScheduler {
   private tickAgain = false;
   /** When the last tick started (performance.now()), to space wake-ups. */
   private lastTickAt = -Infinity;
+  /** Paced passes so far (where the next one starts among the clients ready). */
+  private passes = 0;
 
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'config' | 'logger' | 'metrics'>,
@@ -213,6 +215,10 @@ export class OutboundScheduler {
       if (wait > 0) later(wait);
       else ready.push(client);
     }
+    // Start each pass at another client, so when capacity runs short it is not always the same
+    // clients (the last in order) that wait.
+    const start = ready.length ? this.passes++ % ready.length : 0;
+    ready.push(...ready.splice(0, start));
     for (let i = 0; i < ready.length && capacity > 0 && this.running; i += CLIENTS_PER_TURN) {
       if (i > 0) await new Promise((r) => setImmediate(r));
       const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity));
