@@ -54,22 +54,25 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.use(hostAndOrigin(config));
 
   // Health first: public, answered over plain HTTP too so load balancers can probe it.
-  route(app as unknown as express.Router, '/healthz', {
-    get: handle(async (req, res) => {
-      await stores.ping();
-      send(req, res, 200, { status: 'ok' });
-    }),
-  });
-
-  openApiRoute(app as unknown as express.Router);
+  app.use(
+    dispatchByFirstSegment([
+      (router) =>
+        route(router, '/healthz', {
+          get: handle(async (req, res) => {
+            await stores.ping();
+            send(req, res, 200, { status: 'ok' });
+          }),
+        }),
+      (router) => openApiRoute(router),
+    ]),
+  );
 
   app.use(warnUntrustedProxy(logger));
   // The allowlist first, so a caller behind an untrusted proxy hears about TRUST_PROXY (docs/http.md §7.2).
   // One layer per guard for all its prefixes: every request is matched once, not once per prefix.
   app.use(GUARDED_PREFIXES, allowlist(config));
   app.use(httpsOnly(config));
-  const perIp = perIpRateLimit(config, deps.stores.limiters);
-  app.use(GUARDED_PREFIXES, perIp);
+  if (config.RATE_LIMIT_PER_IP > 0) app.use(GUARDED_PREFIXES, perIpRateLimit(config, deps.stores.limiters));
   const sessions = createSessions(config, deps.clock, stores.sessions);
   const methods = features.flatMap((f) => f.methods ?? []);
   // Each request runs only the routers of its first path segment, in this order (src/http/dispatch.ts).

@@ -173,9 +173,8 @@ export function httpsOnly(config: Config) {
   };
 }
 
-/** Per-IP limit over guarded routes; runs before the body is read. */
+/** Per-IP limit over guarded routes (RATE_LIMIT_PER_IP > 0); runs before the body is read. */
 export function perIpRateLimit(config: Config, limiters: Limiters) {
-  if (config.RATE_LIMIT_PER_IP === 0) return (_req: Request, _res: Response, next: NextFunction) => next();
   const limiter = limiters({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 });
   return (req: Request, _res: Response, next: NextFunction): void => {
     limiter.consume(clientOf(req).limitKey).then(
