@@ -88,14 +88,19 @@ export class CallPacer {
     return { slots: [], waitMs: Math.max(1, Math.min(...hints) - now) };
   }
 
-  /** Slots taken but not used (fewer contacts were claimed): free them again, no call started with them. */
+  /**
+   * Slots taken but not used (the call was not sent): free them again, no call started with them.
+   * The slot's key is deleted rather than given its point back, so the next take opens a fresh
+   * second from its own moment: a point given back would keep the window of the unused take, and
+   * the call started with it could share a second with the slot's next start (docs/http.md §9.5).
+   */
   async giveBack(stage: Stage, clientID: string, callsPerSecond: number, slots: number[]): Promise<void> {
     const key = `${stage}:${clientID}`;
     const limiter = this.limiter(callsPerSecond);
     const hints = this.freeAt.get(key);
     await Promise.all(
       slots.map(async (slot) => {
-        await limiter.reward(`${key}:${slot}`, 1);
+        await limiter.delete(`${key}:${slot}`);
         if (hints) hints[slot] = 0;
       }),
     );

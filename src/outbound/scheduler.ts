@@ -95,6 +95,8 @@ export class OutboundScheduler {
   private lastTickAt = -Infinity;
   /** Paced passes so far (where the next one starts among the clients ready). */
   private passes = 0;
+  /** Clients with a claimed contact waiting here for a start slot: not claimed for again until it has one. */
+  private readonly awaitingSlot = new Set<string>();
 
   constructor(
     private readonly deps: Pick<AppDeps, 'clock' | 'config' | 'logger' | 'metrics'>,
@@ -200,17 +202,17 @@ export class OutboundScheduler {
 
   /**
    * Claim per client as its limits allow; returns the ms until a client held back by its
-   * callsPerSecond may call again, if any was. A client whose next start cannot be due yet costs
-   * no limiter call; a start slot taken for a contact the claim did not return is given back. The
-   * clients ready go in groups of CLIENTS_PER_TURN, each group's claims at once (on PostgreSQL,
-   * over the pool), and the event loop gets a turn between groups.
+   * callsPerSecond may call again, if any was. A client whose next start cannot be due yet (the
+   * pacer's hints) is not claimed for; the start slot itself is taken only right before the
+   * platform request (`paced`). The clients ready go in groups of CLIENTS_PER_TURN, each group's
+   * claims at once (on PostgreSQL, over the pool), and the event loop gets a turn between groups.
    */
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
     let waitMs: number | undefined;
     const later = (ms: number) => (waitMs = Math.min(waitMs ?? ms, ms));
     const ready: DueClient[] = [];
     for (const client of await this.store.dueClients(now, ['prod'])) {
-      if (client.settings.maxConcurrent - client.inFlight <= 0) continue;
+      if (client.settings.maxConcurrent - client.inFlight <= 0 || this.awaitingSlot.has(client.clientID)) continue;
       const wait = this.pacer.readyIn('prod', client.clientID);
       if (wait > 0) later(wait);
       else ready.push(client);
@@ -220,9 +222,10 @@ export class OutboundScheduler {
     const start = ready.length ? this.passes++ % ready.length : 0;
     ready.push(...ready.splice(0, start));
     for (let i = 0; i < ready.length && capacity > 0 && this.running; i += CLIENTS_PER_TURN) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
+      // Before every group, the first too: two ticks can follow each other within one turn.
+      await new Promise((r) => setImmediate(r));
       const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity));
-      const batches = await Promise.all(group.map((client) => this.claimOne(client, now, later)));
+      const batches = await Promise.all(group.map((client) => this.claimOne(client, now)));
       for (const [j, batch] of batches.entries()) {
         for (const c of batch) this.dispatch(c, now, group[j]!.settings);
         capacity -= batch.length;
@@ -231,22 +234,48 @@ export class OutboundScheduler {
     return waitMs;
   }
 
-  /** One call start for this client, if its pacing allows one now. */
-  private async claimOne(client: DueClient, now: number, later: (ms: number) => void): Promise<ClaimedContact[]> {
-    const cps = client.settings.callsPerSecond;
-    const taken = await this.pacer.take('prod', client.clientID, cps);
-    if (taken.waitMs > 0) later(taken.waitMs);
-    if (taken.slots.length === 0 || !this.running) {
-      if (taken.slots.length > 0) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots);
-      return [];
-    }
-    let batch: ClaimedContact[] = [];
-    try {
-      batch = await this.store.claim(this.owner, now, now + this.leaseMs, taken.slots.length, { stage: 'prod', clientID: client.clientID });
-    } finally {
-      if (batch.length < taken.slots.length) await this.pacer.giveBack('prod', client.clientID, cps, taken.slots.slice(batch.length));
-    }
+  /** One contact of this client, whose call starts when it gets a start slot (`paced`). */
+  private async claimOne(client: DueClient, now: number): Promise<ClaimedContact[]> {
+    if (!this.running || this.awaitingSlot.has(client.clientID)) return [];
+    const batch = await this.store.claim(this.owner, now, now + this.leaseMs, 1, { stage: 'prod', clientID: client.clientID });
+    // Marked in the same turn as the claim resolves, so no later tick claims for it meanwhile.
+    if (batch.length > 0) this.awaitingSlot.add(client.clientID);
     return batch;
+  }
+
+  /**
+   * Take the client's start slot and send the platform request in the same turn (docs/http.md
+   * §9.5): the slot's second starts when the call is sent, so a stall anywhere before (the claim,
+   * the request read, other clients' work) cannot bunch starts at the platform. Nothing is awaited
+   * between the slot's take and the dialer's request; a slot that cannot be used at once (the
+   * service is stopping) is given back. While no slot is free (another instance holds them) the
+   * contact waits here, at most half its lease; then it goes back unstarted and uncounted.
+   */
+  private async paced(c: ClaimedContact, settings: ClientSettings, send: () => Promise<DialOutcome>): Promise<DialOutcome> {
+    const cps = settings.callsPerSecond;
+    const giveUpAt = performance.now() + this.leaseMs / 2;
+    let sending: Promise<DialOutcome> | undefined;
+    try {
+      for (;;) {
+        if (!this.running) return { kind: 'throttled', retryAfterMs: 0, error: 'service stopping before the call started' };
+        const taken = await this.pacer.take('prod', c.clientID, cps);
+        if (taken.slots.length > 0) {
+          if (!this.running) {
+            await this.pacer.giveBack('prod', c.clientID, cps, taken.slots);
+            continue;
+          }
+          sending = send();
+          break;
+        }
+        if (performance.now() + taken.waitMs > giveUpAt) return { kind: 'throttled', retryAfterMs: 0, error: 'no start slot free within the lease' };
+        await new Promise((r) => setTimeout(r, taken.waitMs));
+      }
+    } finally {
+      // The client may be claimed for again (its next slot per the pacer's hints).
+      this.awaitingSlot.delete(c.clientID);
+      if (this.running) this.wake();
+    }
+    return sending;
   }
 
   /** Read back Studio Executions due for it, each by one instance (docs/http.md §9). */
@@ -295,8 +324,8 @@ export class OutboundScheduler {
     }
     if (!req) return { kind: 'failed', error: 'request not found' };
     const base = this.deps.config.PUBLIC_BASE_URL;
-    try {
-      return await this.dialers[c.stage].dial({
+    const dialer = this.dialers[c.stage];
+    const send = () => dialer.dial({
         obdReqID: req.reqID,
         obdPhononUUID: req.phononUUID,
         clientID: req.clientID,
@@ -310,6 +339,8 @@ export class OutboundScheduler {
         callerId: settings?.callerId ?? undefined,
         statusCallbackUrl: base ? `${base}/outbound/${c.stage}/status/${c.callbackKey}` : undefined,
       }, this.interrupt.signal);
+    try {
+      return await (settings ? this.paced(c, settings, send) : send());
     } catch (e) {
       return { kind: 'retry', error: `dialer error: ${(e as Error)?.name ?? 'unknown'}` };
     }
