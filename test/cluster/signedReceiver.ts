@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifiesSignature } from '../helpers/signedDelivery.js';
 
 /** One POST as a receiver following README saw it: its `X-Central-Event-Id`, body and the status answered. */
 export interface Got {
@@ -23,8 +23,7 @@ export async function startSignedReceiver(secret: string, failFirst: number) {
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const id = String(req.headers['x-central-event-id'] ?? '');
-      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-central-signature'] ?? ''));
-      const signed = !!m && timingSafeEqual(createHmac('sha256', secret).update(`${m[1]}.${raw}`).digest(), Buffer.from(m[2]!, 'hex'));
+      const signed = verifiesSignature(secret, req.headers, raw);
       const n = (attempts.get(id) ?? 0) + 1;
       attempts.set(id, n);
       const status = !signed ? 401 : n <= failFirst ? 503 : 200;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verifiesSignature } from '../helpers/signedDelivery.js';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
@@ -25,13 +25,9 @@ const change = (over: Partial<PauseChangeEvent> = {}): PauseChangeEvent => ({
   ...over,
 });
 
-/** What a receiver following the README does: recompute the HMAC over `t.body` and compare. */
+/** What a receiver following the README does (test/helpers/signedDelivery.ts). */
 function verifies(r: { headers: Record<string, string | string[] | undefined>; body: string }, secret = SECRET): boolean {
-  const header = String(r.headers['x-central-signature'] ?? '');
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
-  if (!m || m[1] !== r.headers['x-central-timestamp']) return false;
-  const want = createHmac('sha256', secret).update(`${m[1]}.${r.body}`).digest();
-  return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
+  return verifiesSignature(secret, r.headers, r.body);
 }
 
 const receivers: Receiver[] = [];

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { freePort } from '../helpers/listen.js';
 import { SECURITY_ID, createBody, eventually, numbers, statusBody, CLIENT_ID, FLOW_ID } from './outboundHelpers.js';
 import { startPlatform } from './testPlatform.js';
 import { createPgTestDatabase, TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
+import { verifiesSignature } from '../helpers/signedDelivery.js';
 
 /**
  * The service as a real process (`node --import tsx src/server.ts`, the command `npm start` execs,
@@ -181,8 +181,7 @@ describe('statusCallbackUrl across restarts (docs/http.md §9.6)', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        const ts = String(req.headers['x-central-timestamp']);
-        const signed = req.headers['x-central-signature'] === `t=${ts},v1=${createHmac('sha256', SECRET).update(`${ts}.${raw}`).digest('hex')}`;
+        const signed = verifiesSignature(SECRET, req.headers, raw);
         got.push({ id: String(req.headers['x-central-event-id']), body: JSON.parse(raw) as Record<string, unknown>, signed });
         res.writeHead(200).end('ok');
       });
