@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import twilio from 'twilio';
+import { statusCallbackForm } from '../test/outbound/doubles/twilio.js';
 
 /**
  * The pacing benchmark's telephony platform (bench/pacing.ts): a Twilio double on 127.0.0.1 that
@@ -93,19 +94,7 @@ function hangUp(c: ClientCounts, call: { sid: string; from: string; to: string; 
 }
 
 function finish(call: { sid: string; from: string; to: string; statusCallback: string }, durationS: number, tries = 0): void {
-  const form: [string, string][] = [
-    ['AccountSid', accountSid],
-    ['ApiVersion', '2010-04-01'],
-    ['CallSid', call.sid],
-    ['CallStatus', 'completed'],
-    ['CallDuration', String(durationS)],
-    ['CallbackSource', 'call-progress-events'],
-    ['Direction', 'outbound-api'],
-    ['From', call.from],
-    ['To', call.to],
-    ['SequenceNumber', '0'],
-    ['Timestamp', new Date().toUTCString()],
-  ];
+  const form = statusCallbackForm(accountSid, call, 'completed', durationS);
   const signature = twilio.getExpectedTwilioSignature(authToken, call.statusCallback, Object.fromEntries(form));
   const body = new URLSearchParams(form).toString();
   const u = new URL(call.statusCallback);

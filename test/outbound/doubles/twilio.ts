@@ -20,6 +20,32 @@ import { postCallback, randomHex, startDouble, type Override, type Recorded, typ
  * verifier is checked against Twilio's implementation, not against itself.
  */
 
+/**
+ * The fields of a call's status callback, in Twilio's order (the signature covers every one):
+ * https://www.twilio.com/docs/voice/api/call-resource#statuscallback. Shared with the pacing
+ * benchmark's double (bench/pacingDouble.ts), so both speak the same callback.
+ */
+export function statusCallbackForm(
+  accountSid: string,
+  call: { sid: string; from: string; to: string },
+  status: string,
+  durationS: number,
+): [string, string][] {
+  return [
+    ['AccountSid', accountSid],
+    ['ApiVersion', '2010-04-01'],
+    ['CallSid', call.sid],
+    ['CallStatus', status],
+    ['CallDuration', String(durationS)],
+    ['CallbackSource', 'call-progress-events'],
+    ['Direction', 'outbound-api'],
+    ['From', call.from],
+    ['To', call.to],
+    ['SequenceNumber', '0'],
+    ['Timestamp', new Date().toUTCString()],
+  ];
+}
+
 export interface TwilioCall {
   sid: string;
   to: string;
@@ -94,19 +120,7 @@ export async function startTwilioDouble(opts: { accountSid: string; authToken: s
     tooManyRequests: (retryAfterS: number) => error(429, 20429, 'Too Many Requests', { 'Retry-After': String(retryAfterS) }),
     /** End a call: POST its signed status callback; returns the service's reply. */
     async finish(call: TwilioCall, status: string, durationS = 0, sign: 'valid' | 'forged' | 'none' = 'valid') {
-      const form: [string, string][] = [
-        ['AccountSid', opts.accountSid],
-        ['ApiVersion', '2010-04-01'],
-        ['CallSid', call.sid],
-        ['CallStatus', status],
-        ['CallDuration', String(durationS)],
-        ['CallbackSource', 'call-progress-events'],
-        ['Direction', 'outbound-api'],
-        ['From', call.from],
-        ['To', call.to],
-        ['SequenceNumber', '0'],
-        ['Timestamp', new Date().toUTCString()],
-      ];
+      const form = statusCallbackForm(opts.accountSid, call, status, durationS);
       const params = Object.fromEntries(form);
       const token = sign === 'forged' ? `${opts.authToken}x` : opts.authToken;
       const headers: Record<string, string> = sign === 'none' ? {} : { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(token, call.statusCallback, params) };
