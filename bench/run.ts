@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { measurements, scenarios } from './scenarios/index.js';
 import type { Measurement, RequestShape, Scenario } from './scenario.js';
 import { context, ROOT, startChild, type Child } from './children.js';
@@ -11,6 +10,7 @@ import { measureInstances } from './instances.js';
 import { load, round } from './load.js';
 import { paced } from './paced.js';
 import { cpuGrowth, databaseCpu } from './pgcpu.js';
+import { freshPgDatabases, pgRowCounts } from './pgDatabases.js';
 import {
   cpuPerRequest,
   cpuRatio,
@@ -432,42 +432,6 @@ async function main(): Promise<number> {
   }
   writeResults(results);
   return Object.values(byEngine).some((r) => r!.failed) ? 1 : 0;
-}
-
-/**
- * `name` (bench_x) for the service and `name`_twin for the twins, dropped and made afresh: the
- * bench's own databases on the server (nobody else's is touched).
- */
-async function freshPgDatabases(server: string, name: string): Promise<{ service: string; twin: string }> {
-  const admin = new pg.Client({ connectionString: `${server}/postgres` });
-  await admin.connect();
-  try {
-    for (const db of [name, `${name}_twin`]) {
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${db}`);
-    }
-  } finally {
-    await admin.end();
-  }
-  return { service: `${server}/${name}`, twin: `${server}/${name}_twin` };
-}
-
-async function pgRowCounts(url: string, tables: string[]): Promise<Record<string, number | string>> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  const out: Record<string, number | string> = {};
-  try {
-    for (const t of tables) {
-      try {
-        out[t] = Number((await c.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
-      } catch {
-        out[t] = 'no table';
-      }
-    }
-  } finally {
-    await c.end();
-  }
-  return out;
 }
 
 function writeResults(results: Record<string, unknown>): void {
