@@ -1,4 +1,5 @@
-import twilio from 'twilio';
+import { createRequire } from 'node:module';
+import type Twilio from 'twilio';
 import type { CallOutcome, Dialer, DialOutcome, DialRequest, PollResult } from './dialer.js';
 import { describeFailure, retryAfterMs, withKeys } from './platformFetch.js';
 
@@ -17,6 +18,18 @@ import { describeFailure, retryAfterMs, withKeys } from './platformFetch.js';
 
 type Failure = Extract<DialOutcome, { error: string }>;
 
+type TwilioSdk = typeof Twilio;
+const requireCjs = createRequire(import.meta.url);
+let loadedSdk: TwilioSdk | undefined;
+/**
+ * The `twilio` SDK (a CommonJS package) is loaded when the first TwilioDialer is made, not when
+ * this module is imported: it takes about 400 ms, and a service whose `DIALER` is not `twilio`
+ * never pays it (docs/http.md §9).
+ */
+function twilioSdk(): TwilioSdk {
+  return (loadedSdk ??= requireCjs('twilio') as TwilioSdk);
+}
+
 export const STUDIO_FLOW_SID = /^FW[0-9a-fA-F]{32}$/;
 
 /** Twilio's SDK sees a 429 as an error without its headers; this carries the Retry-After out. */
@@ -27,8 +40,8 @@ class Throttled extends Error {
 }
 
 /** The SDK's own RequestClient, pointed at another origin and reporting 429 with its Retry-After. */
-function rebasedRequestClient(origin: string | undefined, timeoutMs: number): twilio.RequestClient {
-  const client = new twilio.RequestClient({ timeout: timeoutMs, autoRetry: false });
+function rebasedRequestClient(origin: string | undefined, timeoutMs: number): Twilio.RequestClient {
+  const client = new (twilioSdk().RequestClient)({ timeout: timeoutMs, autoRetry: false });
   const send = client.request.bind(client);
   client.request = (async (opts: Parameters<typeof send>[0]) => {
     let uri = opts.uri;
@@ -55,11 +68,11 @@ export interface TwilioSettings {
 }
 
 export class TwilioDialer implements Dialer {
-  private readonly client: twilio.Twilio;
+  private readonly client: Twilio.Twilio;
 
   constructor(private readonly settings: TwilioSettings) {
     const origin = settings.apiUrl ? new URL(settings.apiUrl).origin : undefined;
-    this.client = twilio(settings.accountSid, settings.authToken, {
+    this.client = twilioSdk()(settings.accountSid, settings.authToken, {
       httpClient: rebasedRequestClient(origin, settings.timeoutMs),
       autoRetry: false,
     });
@@ -119,7 +132,7 @@ export class TwilioDialer implements Dialer {
 
   private outcomeOf(e: unknown): Failure {
     if (e instanceof Throttled) return { kind: 'throttled', retryAfterMs: e.retryAfterMs, error: 'twilio answered HTTP 429' };
-    if (e instanceof twilio.RestException) {
+    if (e instanceof twilioSdk().RestException) {
       const code = typeof e.code === 'number' ? ` (code ${e.code})` : '';
       if (e.status >= 500) return { kind: 'retry', error: `twilio answered HTTP ${e.status}${code}` };
       return { kind: 'failed', error: `twilio refused with HTTP ${e.status}${code}` };
