@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, ROOT, startChild, type Child } from './children.js';
 import { processCpuMicros } from './cpu.js';
+import { watchDatabase, type DatabaseActivity } from './pgactivity.js';
 
 /**
  * `npm run bench:pacing [-- --contacts 100000] [--clients 100] [--max-concurrent 10] [--cps 5]
@@ -16,8 +17,8 @@ import { processCpuMicros } from './cpu.js';
  * second, into a Twilio double (bench/pacingDouble.ts, its own process) that keeps every call up
  * for a random `hold-ms` and then posts its signed status callback to the service's real route.
  * The service is `node --import tsx src/server.ts` with DIALER=twilio on a temp SQLite file, or
- * with `--engine pg` on a fresh database `pacing_bench` of BENCH_PG_URL (default the development
- * cluster), with `--instances` processes sharing it.
+ * with `--engine pg` on a fresh database of BENCH_PG_URL (default the development cluster), named
+ * BENCH_PG_DATABASE (default `pacing_bench`), with `--instances` processes sharing it.
  *
  * Every request is made with delayMinutes 1, so the drain starts a minute after the first one, with
  * the contacts of the others falling due as they were made.
@@ -28,7 +29,9 @@ import { processCpuMicros } from './cpu.js';
  * them), duplicates and missing calls, /healthz latency during the drain (the event loop kept
  * answering), total time and the service's CPU. Exit 1 when a client exceeded a limit, the
  * aggregate was more than 5 % under the sum, a contact was called twice or not at all, or the
- * run hit its time limit. Writes bench/pacing-results.json; `--cpu-prof` writes V8 CPU profiles
+ * run hit its time limit. On PostgreSQL on this machine also the database server's CPU for the
+ * drain (its backends for the database, bench/pgcpu.ts), its transactions, and how many of its
+ * backends were running or waiting for a lock (sampled every 250 ms). Writes bench/pacing-results.json; `--cpu-prof` writes V8 CPU profiles
  * of each instance to bench/profiles/pacing-<n>/.
  */
 
@@ -76,7 +79,11 @@ if (instances > 1 && engine !== 'pg') {
   process.exit(2);
 }
 const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:55432';
-const PG_DATABASE = 'pacing_bench';
+const PG_DATABASE = process.env.BENCH_PG_DATABASE ?? 'pacing_bench';
+if (!/^[a-z_][a-z0-9_]*$/.test(PG_DATABASE)) {
+  process.stderr.write('BENCH_PG_DATABASE must be a plain lower-case database name\n');
+  process.exit(2);
+}
 
 const ACCOUNT_SID = `AC${'0b'.repeat(16)}`;
 const AUTH_TOKEN = 'pacing-bench-auth-token';
@@ -255,6 +262,7 @@ async function main(): Promise<number> {
     const cpu0 = services.map((s) => processCpuMicros(s.pid));
     log(`draining (about ${Math.round(expectedS)} s at the limits)`);
     const health = probeHealth(services.map((s) => s.url));
+    const dbWatch = databaseUrl ? await watchDatabase(databaseUrl) : undefined;
     const deadline = tDrain + (expectedS * 2 + 120) * 1000;
     let stats: DoubleStats | undefined;
     let lastDone = -1;
@@ -277,6 +285,7 @@ async function main(): Promise<number> {
     }
     const tEnd = Date.now();
     const latencies = (await health.stop()).sort((a, b) => a - b);
+    const db: DatabaseActivity | undefined = await dbWatch?.stop();
     // The service's event-loop delay as prom-client's default metrics report it (since start).
     const lag = await Promise.all(
       services.map(async (s) => {
@@ -340,6 +349,11 @@ async function main(): Promise<number> {
       `  /healthz during the drain: ${latencies.length} probes, p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
       `  event-loop delay: service p99 ${lag.map((l) => l.p99.toFixed(0)).join('/')} ms, max ${lag.map((l) => l.max.toFixed(0)).join('/')} ms; the double (observer) p99 ${stats.loopDelayP99Ms.toFixed(0)} ms, max ${stats.loopDelayMaxMs.toFixed(0)} ms`,
       `  total: ${((tEnd - tDrain) / 1000).toFixed(1)} s from the first contact due to the last call ended (creating the contacts before: ${((tCreated - t0) / 1000).toFixed(1)} s); service CPU ${cpuS.toFixed(1)} s = ${((cpuS / ((tEnd - tDrain) / 1000)) * 100).toFixed(0)} % of one core; callbacks retried ${stats.callbacksFailed}${timedOut ? '; TIMED OUT' : ''}`,
+      ...(db
+        ? [
+            `  PostgreSQL during the drain: server CPU ${db.cpuS === undefined ? 'not local' : `${db.cpuS.toFixed(1)} s = ${((db.cpuS / ((tEnd - tDrain) / 1000)) * 100).toFixed(0)} % of one core`}; ${db.commits} transactions (${(db.commits / Math.max(calls, 1)).toFixed(1)} a call), ${db.rollbacks} rolled back; backends running a statement mean ${db.active.mean.toFixed(1)} (max ${db.active.max}), waiting for a lock ${db.lockWaits.mean.toFixed(2)} (max ${db.lockWaits.max}), idle in a transaction ${db.idleInTransaction.mean.toFixed(1)} (max ${db.idleInTransaction.max})`,
+          ]
+        : []),
       `  machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os
         .loadavg()
         .map((l) => l.toFixed(1))
@@ -377,6 +391,7 @@ async function main(): Promise<number> {
           totalS: (tEnd - tDrain) / 1000,
           createS: (tCreated - t0) / 1000,
           cpuS,
+          ...(db ? { database: db } : {}),
           checks,
           overLimit,
           sampleStarts: stats.clients.slice(0, 3).map((c) => ({ from: c.from, starts: (c.starts ?? []).map((x) => Math.round(x - t1)) })),
