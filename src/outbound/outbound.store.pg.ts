@@ -43,9 +43,19 @@ const CONTACTS_OF = `SELECT ${CONTACT_COLUMNS}
   FROM outbound_contacts WHERE stage = $1 AND req_id = $2 ORDER BY seq`;
 const CLAIMED_COLUMNS = `c.stage, c.req_id AS "reqID", c.seq, c.number, c.attempts, c.due_at AS "dueAt",
   c.idempotency_key AS "idempotencyKey", c.client_id AS "clientID", c.keys, c.callback_key AS "callbackKey"`;
-/** Calls of client ($1 stage, $2 client) in flight at $3: being dialled (leased) or placed and awaiting their outcome. */
-const IN_FLIGHT = `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 AND f.client_id = $2 AND f.status = 'scheduled' AND f.lease_until > $3)
-  + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $1 AND f.client_id = $2 AND f.awaiting IS NOT NULL AND f.awaiting_until > $3)`;
+/** Calls of a client (stage, client id and time as SQL expressions) in flight then: being dialled (leased) or placed and awaiting their outcome. */
+const inFlight = (stage: string, clientID: string, now: string) =>
+  `(SELECT count(*) FROM outbound_contacts f WHERE f.stage = ${stage} AND f.client_id = ${clientID} AND f.status = 'scheduled' AND f.lease_until > ${now})
+  + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = ${stage} AND f.client_id = ${clientID} AND f.awaiting IS NOT NULL AND f.awaiting_until > ${now})`;
+/**
+ * The transaction-scoped advisory lock that serialises the paced claims of one client across
+ * instances (stage and client id as SQL expressions), so its calls in flight and the claim that
+ * follows cannot interleave with another instance's (docs/http.md §9.5).
+ */
+/** The contact of alias `c` is on its client's suppression list. */
+const onList = (c: string) =>
+  `EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = ${c}.stage AND s.client_id = ${c}.client_id AND s.number = ${c}.number)`;
+const CLAIM_LOCK = (stage: string, clientID: string) => `hashtextextended('outbound-claim:' || ${stage} || ':' || ${clientID}, 0)`;
 const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
 const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
 /** What a statement that may end a contact returns of it, with its request's statusCallbackUrl (docs/http.md §9.6). */
@@ -260,32 +270,27 @@ export class PgOutboundStore implements OutboundStore {
   }
 
   async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: ClaimScope): Promise<ClaimedContact[]> {
+    if (client?.clientID !== undefined) {
+      const { stage, clientID } = client;
+      return withTransaction(this.pool, async (c) => {
+        // Waits for a claim of this client in progress elsewhere (claimForClients passes it over).
+        await c.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK('$1', '$2')})`, [stage, clientID]);
+        return this.claimLocked(c, owner, now, leaseUntil, stage, [clientID], limit);
+      });
+    }
+    if (limit <= 0) return [];
     return withTransaction(this.pool, async (c) => {
-      let n = limit;
-      if (client?.clientID !== undefined) {
-        // The client's row lock serialises claims for one client across instances, so their
-        // in-flight count and the claim that follows cannot interleave (maxConcurrent holds).
-        const cl = await c.query<{ max_concurrent: number }>(
-          'SELECT max_concurrent FROM outbound_clients WHERE stage = $1 AND client_id = $2 FOR UPDATE',
-          [client.stage, client.clientID],
-        );
-        const f = await c.query<{ n: number }>(`SELECT ${IN_FLIGHT} AS n`, [client.stage, client.clientID, now]);
-        n = Math.min(limit, (cl.rows[0]?.max_concurrent ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - Number(f.rows[0]!.n));
-      }
-      if (n <= 0) return [];
       // docs/http.md §9.5: the claim reads only the rows it may take, through the index of its
-      // scope (outbound_contacts_client_due for one client, outbound_contacts_stage_due for one
-      // stage), so its cost does not grow with the contacts waiting.
-      const scope = client ? (client.clientID !== undefined ? 'AND c.stage = $4 AND c.client_id = $5' : 'AND c.stage = $4') : '';
-      const args: unknown[] = [now, owner, n, ...(client ? (client.clientID !== undefined ? [client.stage, client.clientID] : [client.stage]) : [])];
+      // scope (outbound_contacts_stage_due for one stage), so its cost does not grow with the
+      // contacts waiting.
+      const scope = client ? 'AND c.stage = $4' : '';
+      const args: unknown[] = [now, owner, limit, ...(client ? [client.stage] : [])];
       const candidates = (extra: string) =>
         `SELECT c.stage, c.req_id, c.seq FROM outbound_contacts c
          JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
          WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL ${scope} ${extra}
          ORDER BY c.due_at LIMIT $3
          FOR UPDATE OF c SKIP LOCKED`;
-      const onList = (c: string) =>
-        `EXISTS (SELECT 1 FROM outbound_suppressions s WHERE s.stage = ${c}.stage AND s.client_id = ${c}.client_id AND s.number = ${c}.number)`;
       // A number suppressed after its request was made is still never dialled: the claim passes it
       // over, and the contacts this claim would have taken first are marked `suppressed`.
       const suppressed = await c.query<EndedWithUrl>(
@@ -308,6 +313,78 @@ export class PgOutboundStore implements OutboundStore {
       );
       return r.rows.map((x) => ({ ...x, keys: JSON.parse(x.keys) as Record<string, string> })).sort((a, b) => a.dueAt - b.dueAt);
     });
+  }
+
+  async claimForClients(owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number): Promise<ClaimedContact[]> {
+    if (clientIDs.length === 0 || perClient <= 0) return [];
+    return withTransaction(this.pool, async (c) => {
+      // The clients no other claim holds right now; the others are passed over, not waited for.
+      const free = await c.query<{ id: string }>(
+        `SELECT id FROM unnest($2::text[]) AS id WHERE pg_try_advisory_xact_lock(${CLAIM_LOCK('$1', 'id')})`,
+        [stage, clientIDs],
+      );
+      if (free.rows.length === 0) return [];
+      return this.claimLocked(c, owner, now, leaseUntil, stage, free.rows.map((r) => r.id), perClient);
+    });
+  }
+
+  /**
+   * The per-client claim in one statement, for clients whose claim lock (CLAIM_LOCK) this
+   * transaction holds: the lock was taken by an earlier statement, so this one's snapshot sees
+   * every claim of these clients committed before it, and their calls in flight are counted
+   * right (maxConcurrent holds across instances, docs/http.md §9.5). Each client's due contacts
+   * are read in due order through outbound_contacts_client_due, up to its room; the numbers on its
+   * suppression list among them become `suppressed` (their ends queued here), the rest are claimed.
+   */
+  private async claimLocked(c: PgClient, owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number) {
+    // Each client's first contacts due, up to its room (`room.n`), through outbound_contacts_client_due.
+    const firstDue = (extra: string) => `SELECT x.* FROM room CROSS JOIN LATERAL (
+         SELECT c.stage, c.req_id, c.seq, ${onList('c')} AS on_list
+         FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
+         WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL
+           AND c.stage = $4 AND c.client_id = room.id ${extra}
+         ORDER BY c.due_at LIMIT greatest(room.n, 0)
+         FOR UPDATE OF c SKIP LOCKED) x`;
+    const r = await c.query<ClaimedContact & { keys: string; kind: 'claimed' | 'suppressed'; status: ContactStatus; outcome: null; duration_seconds: null; url: string | null }>(
+      `WITH room AS (
+         SELECT k.id, LEAST($6::int, coalesce(cl.max_concurrent, $7::int) - (${inFlight('$4', 'k.id', '$1')})) AS n
+         FROM unnest($5::text[]) AS k(id)
+         LEFT JOIN outbound_clients cl ON cl.stage = $4 AND cl.client_id = k.id
+       ),
+       -- The first contacts due of each client up to its room: those not on its list are claimed,
+       -- and those on it among the first are marked suppressed (as claim does).
+       claim AS (${firstDue(`AND NOT ${onList('c')}`)}),
+       mark AS (SELECT * FROM (${firstDue('')}) m WHERE m.on_list),
+       suppressed AS (
+         UPDATE outbound_contacts u SET status = 'suppressed' FROM mark
+         WHERE u.stage = mark.stage AND u.req_id = mark.req_id AND u.seq = mark.seq
+         RETURNING u.stage, u.req_id, u.seq, u.number, u.status, u.outcome, u.duration_seconds
+       ),
+       claimed AS (
+         UPDATE outbound_contacts c SET lease_owner = $2, lease_until = $3, attempts = c.attempts + 1,
+           callback_key = replace(gen_random_uuid()::text, '-', '')
+         FROM claim WHERE c.stage = claim.stage AND c.req_id = claim.req_id AND c.seq = claim.seq
+         RETURNING ${CLAIMED_COLUMNS}
+       )
+       SELECT 'claimed' AS kind, claimed.*, NULL::text AS status, NULL::text AS outcome, NULL::int AS duration_seconds, NULL::text AS url FROM claimed
+       UNION ALL
+       SELECT 'suppressed', s.stage, s.req_id, s.seq, s.number, NULL, NULL, NULL, NULL, NULL, NULL, s.status, s.outcome, s.duration_seconds,
+         (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = s.stage AND r.req_id = s.req_id)
+       FROM suppressed s`,
+      [now, owner, leaseUntil, stage, clientIDs, perClient, DEFAULT_CLIENT_SETTINGS.maxConcurrent],
+    );
+    const claimed: ClaimedContact[] = [];
+    const ends: EndedWithUrl[] = [];
+    for (const row of r.rows) {
+      if (row.kind === 'suppressed') {
+        ends.push({ stage: row.stage, req_id: row.reqID, number: row.number, status: row.status, outcome: row.outcome, duration_seconds: row.duration_seconds, url: row.url });
+      } else {
+        const { kind: _k, status: _s, outcome: _o, duration_seconds: _d, url: _u, ...contact } = row;
+        claimed.push({ ...contact, keys: JSON.parse(row.keys) as Record<string, string> });
+      }
+    }
+    await queueEnds(c, ends, now);
+    return claimed.sort((a, b) => a.dueAt - b.dueAt);
   }
 
   async expire(now: number): Promise<number> {
@@ -334,10 +411,7 @@ export class PgOutboundStore implements OutboundStore {
            SELECT (SELECT min(x.client_id) FROM outbound_contacts x WHERE x.stage = $2 AND x.status = 'scheduled' AND x.client_id > k.client_id)
            FROM k WHERE k.client_id IS NOT NULL)
          SELECT k.client_id, cl.caller_id, cl.max_concurrent, cl.calls_per_second, cl.flow_targets,
-           (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $2 AND f.client_id = k.client_id
-              AND f.status = 'scheduled' AND f.lease_until > $1)
-           + (SELECT count(*) FROM outbound_contacts f WHERE f.stage = $2 AND f.client_id = k.client_id
-              AND f.awaiting IS NOT NULL AND f.awaiting_until > $1) AS in_flight
+           ${inFlight('$2', 'k.client_id', '$1')} AS in_flight
          FROM k LEFT JOIN outbound_clients cl ON cl.stage = $2 AND cl.client_id = k.client_id
          WHERE k.client_id IS NOT NULL AND EXISTS (
            SELECT 1 FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id

@@ -93,6 +93,7 @@ export class SqliteOutboundStore implements OutboundStore {
   private readonly cancelTx;
   private readonly pauseTx;
   private readonly claimTx;
+  private readonly claimClientsTx;
   private readonly completeTx;
   private readonly outcomeTx;
   private readonly pollsTx;
@@ -345,19 +346,22 @@ export class SqliteOutboundStore implements OutboundStore {
       this.pauseStmt.run({ stage, reqID, paused: paused ? 1 : 0, now });
       return { request: toRequest(this.getRequestStmt.get(stage, reqID)!), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
     });
-    this.claimTx = db.transaction(
-      (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
-        let n = limit;
-        if (client?.clientID !== undefined) {
-          const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
-          n = Math.min(limit, (f.max ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - f.n);
-        }
-        if (n <= 0) return [];
-        const stmts = !client ? this.claimStmts.all : client.clientID === undefined ? this.claimStmts.stage : this.claimStmts.client;
-        const args = { now, owner, limit: n, ...(client ? { stage: client.stage } : {}), ...(client?.clientID !== undefined ? { clientID: client.clientID } : {}) };
-        this.queueEnds(stmts.suppress.all(args), now);
-        return stmts.claim.all({ ...args, leaseUntil }).map(toClaimed);
-      },
+    const claimIn = (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
+      let n = limit;
+      if (client?.clientID !== undefined) {
+        const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;
+        n = Math.min(limit, (f.max ?? DEFAULT_CLIENT_SETTINGS.maxConcurrent) - f.n);
+      }
+      if (n <= 0) return [];
+      const stmts = !client ? this.claimStmts.all : client.clientID === undefined ? this.claimStmts.stage : this.claimStmts.client;
+      const args = { now, owner, limit: n, ...(client ? { stage: client.stage } : {}), ...(client?.clientID !== undefined ? { clientID: client.clientID } : {}) };
+      this.queueEnds(stmts.suppress.all(args), now);
+      return stmts.claim.all({ ...args, leaseUntil }).map(toClaimed);
+    };
+    this.claimTx = db.transaction(claimIn);
+    // One process per file: no other claim can be taking a client's contacts meanwhile.
+    this.claimClientsTx = db.transaction((owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number) =>
+      clientIDs.flatMap((clientID) => claimIn(owner, now, leaseUntil, perClient, { stage, clientID })),
     );
     this.completeTx = db.transaction((owner: string, done: Completion[]) => {
       for (const c of done) {
@@ -489,6 +493,10 @@ export class SqliteOutboundStore implements OutboundStore {
 
   async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: ClaimScope): Promise<ClaimedContact[]> {
     return this.claimTx.immediate(owner, now, leaseUntil, limit, client);
+  }
+
+  async claimForClients(owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number): Promise<ClaimedContact[]> {
+    return this.claimClientsTx.immediate(owner, now, leaseUntil, stage, clientIDs, perClient);
   }
 
   async expire(now: number): Promise<number> {

@@ -240,6 +240,16 @@ export interface OutboundStore {
   claim(owner: string, now: number, leaseUntil: number, limit: number, scope?: ClaimScope): Promise<ClaimedContact[]>;
 
   /**
+   * The paced claim of one scheduler pass (docs/http.md §9.5): for each of these clients of
+   * `stage`, up to `perClient` of its due contacts, as `claim` with `scope.clientID` would take
+   * them (never more than its maxConcurrent minus its calls in flight, suppressed numbers marked,
+   * paused requests passed over), all in one transaction. A client whose contacts another
+   * claim is taking at this very moment (another instance) is passed over this time rather than
+   * waited for, so instances claiming together never wait for each other.
+   */
+  claimForClients(owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number): Promise<ClaimedContact[]>;
+
+  /**
    * §9: scheduled contacts whose request's expiresAt has passed become `expired`; how many. With a
    * statusCallbackUrl, each one's end is written to the outbox in the same transaction.
    */

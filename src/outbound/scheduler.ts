@@ -5,6 +5,7 @@ import type { Stage } from '../http/routing.js';
 import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
 import type { ClaimedContact, ClientSettings, Completion, DueClient, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
+import { LruCache } from '../lruCache.js';
 import type { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
@@ -40,6 +41,8 @@ const POLLS_PER_TICK = 20;
  * only awaited would hold the loop for every client due (issue 13; docs/http.md §9.5).
  */
 export const CLIENTS_PER_TURN = 10;
+/** Requests kept read for their contacts' dials (the scheduler's LRU). */
+const REQUESTS_KEPT = 1_000;
 /** Wake-ups (a call ended, a request created) closer together than this share one tick. */
 const MIN_WAKE_GAP_MS = 10;
 
@@ -81,7 +84,12 @@ export class OutboundScheduler {
   private readonly pacer: CallPacer;
   private readonly pacedProd: boolean;
   private readonly onEnded: (() => void) | undefined;
-  private readonly requests = new Map<string, Promise<OutboundRequest | undefined>>();
+  /**
+   * Requests read for their contacts' dials, kept across ticks: what a dial uses of a request
+   * (its ids, flow and category) never changes, and pausing or cancelling is checked by the
+   * claim itself, so a request is read once rather than once per contact.
+   */
+  private readonly requests = new LruCache<string, Promise<OutboundRequest | undefined>>(REQUESTS_KEPT);
   private pending: Completion[] = [];
   private flushQueued = false;
   /** The outcome write in progress; writes run one after another. */
@@ -171,7 +179,6 @@ export class OutboundScheduler {
     try {
       const now = this.deps.clock.now();
       if ((await this.store.expire(now)) > 0) this.onEnded?.();
-      this.requests.clear();
       let capacity = this.maxInFlight - this.inFlight.size;
       const prodOpen = !this.window || this.window.isOpen(now);
       // Stages that place no calls: claim everything due, as fast as it drains.
@@ -205,7 +212,7 @@ export class OutboundScheduler {
    * callsPerSecond may call again, if any was. A client whose next start cannot be due yet (the
    * pacer's hints) is not claimed for; the start slot itself is taken only right before the
    * platform request (`paced`). The clients ready go in groups of CLIENTS_PER_TURN, each group's
-   * claims at once (on PostgreSQL, over the pool), and the event loop gets a turn between groups.
+   * claims in one store call (claimForClients), and the event loop gets a turn between groups.
    */
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
     let waitMs: number | undefined;
@@ -224,23 +231,20 @@ export class OutboundScheduler {
     for (let i = 0; i < ready.length && capacity > 0 && this.running; i += CLIENTS_PER_TURN) {
       // Before every group, the first too: two ticks can follow each other within one turn.
       await new Promise((r) => setImmediate(r));
-      const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity));
-      const batches = await Promise.all(group.map((client) => this.claimOne(client, now)));
-      for (const [j, batch] of batches.entries()) {
-        for (const c of batch) this.dispatch(c, now, group[j]!.settings);
-        capacity -= batch.length;
+      const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity)).filter((c) => !this.awaitingSlot.has(c.clientID));
+      if (group.length === 0 || !this.running) continue;
+      // One contact of each client, whose call starts when it gets a start slot (`paced`); the
+      // group's claims are one store call (one transaction on PostgreSQL).
+      const batch = await this.store.claimForClients(this.owner, now, now + this.leaseMs, 'prod', group.map((c) => c.clientID), 1);
+      const settings = new Map(group.map((c) => [c.clientID, c.settings]));
+      for (const c of batch) {
+        // Marked in the same turn as the claim resolves, so no later tick claims for it meanwhile.
+        this.awaitingSlot.add(c.clientID);
+        this.dispatch(c, now, settings.get(c.clientID));
       }
+      capacity -= batch.length;
     }
     return waitMs;
-  }
-
-  /** One contact of this client, whose call starts when it gets a start slot (`paced`). */
-  private async claimOne(client: DueClient, now: number): Promise<ClaimedContact[]> {
-    if (!this.running || this.awaitingSlot.has(client.clientID)) return [];
-    const batch = await this.store.claim(this.owner, now, now + this.leaseMs, 1, { stage: 'prod', clientID: client.clientID });
-    // Marked in the same turn as the claim resolves, so no later tick claims for it meanwhile.
-    if (batch.length > 0) this.awaitingSlot.add(client.clientID);
-    return batch;
   }
 
   /**
@@ -405,6 +409,12 @@ export class OutboundScheduler {
     if (!req) {
       req = this.store.getRequest(stage, reqID);
       this.requests.set(key, req);
+      // Not kept when the read failed or found nothing: the next contact reads it again.
+      const read = req;
+      read.then(
+        (r) => r === undefined && this.requests.delete(key),
+        () => this.requests.delete(key),
+      );
     }
     return req;
   }

@@ -227,6 +227,51 @@ export function outboundStoreContract(open: OpenStores): void {
       expect(contact).toMatchObject({ status: 'dispatched', outcome: 'completed', durationSeconds: 31, awaitingUntil: null });
     });
 
+    it('when claimed for several clients at once, then each gets up to its room in due order, suppressed and paused contacts are not taken, and racing claims stay within maxConcurrent', async () => {
+      await store.putClient('prod', 'acme', 'a'.repeat(64), ['FLOW0001'], T0, settings);
+      await store.putClient('prod', 'beta', 'b'.repeat(64), ['FLOW0001'], T0, { ...settings, maxConcurrent: 3 });
+      const numbers = (from: number) => Array.from({ length: 5 }, (_, i) => `+9198000000${String(from + i).padStart(2, '0')}`);
+      await store.createRequest(request({ reqID: 'a1', numbers: numbers(0), scheduledAt: T0 - 10 }), undefined, ok('a1'));
+      await store.createRequest(request({ reqID: 'b1', clientID: 'beta', numbers: numbers(10), scheduledAt: T0 - 5 }), undefined, ok('b1'));
+      await store.createRequest(request({ reqID: 'b2', clientID: 'beta', numbers: numbers(20) }), undefined, ok('b2'));
+      // A contact of another stage, another client and a paused request are never taken.
+      await store.createRequest(request({ stage: 'test', reqID: 't1', numbers: numbers(30) }), undefined, ok('t1'));
+      await store.createRequest(request({ reqID: 'g1', clientID: 'gamma', numbers: numbers(40) }), undefined, ok('g1'));
+      await store.setPaused('prod', 'b2', 'beta', true, T0);
+      await store.suppress('prod', 'beta', ['+919800000010'], T0);
+      const first = await store.claimForClients('me', T0, T0 + 10_000, 'prod', ['acme', 'beta'], 1);
+      expect(first.map((c) => [c.clientID, c.reqID])).toEqual([
+        ['acme', 'a1'],
+        ['beta', 'b1'],
+      ]);
+      expect(first[1]!.number).not.toBe('+919800000010');
+      expect(first.every((c) => c.attempts === 1 && /^[0-9a-f]{32}$/.test(c.callbackKey))).toBe(true);
+      expect((await store.requestState('prod', 'b1'))!.contacts.map((c) => c.status)).toEqual(['suppressed', 'scheduled', 'scheduled', 'scheduled', 'scheduled']);
+      // Two owners racing for more than the room: acme has 1 of 2 in flight, beta 1 of 3.
+      const [x, y] = await Promise.all([
+        store.claimForClients('x', T0 + 1, T0 + 10_000, 'prod', ['acme', 'beta'], 5),
+        store.claimForClients('y', T0 + 1, T0 + 10_000, 'prod', ['beta', 'acme'], 5),
+      ]);
+      const raced = [...x!, ...y!];
+      expect(new Set(raced.map((c) => `${c.reqID}/${c.seq}`)).size).toBe(raced.length);
+      expect(raced.filter((c) => c.clientID === 'acme').length).toBeLessThanOrEqual(1);
+      expect(raced.filter((c) => c.clientID === 'beta').length).toBeLessThanOrEqual(2);
+      expect(raced.every((c) => c.reqID !== 'b2')).toBe(true);
+      // Whatever the race passed over is taken by the next claim, up to the room and no further.
+      const rest = await store.claimForClients('z', T0 + 2, T0 + 10_000, 'prod', ['acme', 'beta'], 5);
+      expect([...raced, ...rest].filter((c) => c.clientID === 'acme')).toHaveLength(1);
+      expect([...raced, ...rest].filter((c) => c.clientID === 'beta')).toHaveLength(2);
+      expect((await store.dueClients(T0 + 2, ['prod'])).map((d) => [d.clientID, d.inFlight])).toEqual([
+        ['acme', 2],
+        ['beta', 3],
+        ['gamma', 0],
+      ]);
+      expect(await store.claimForClients('z', T0 + 3, T0 + 10_000, 'prod', ['acme', 'beta'], 5)).toEqual([]);
+      // The leases run out: the client has room again, and its contacts are due again.
+      const again = await store.claimForClients('w', T0 + 10_000, T0 + 20_000, 'prod', ['acme'], 5);
+      expect(again.map((c) => c.reqID)).toEqual(['a1', 'a1']);
+    });
+
     it('when a busy outcome comes with redials left, then the contact is due again; at the last redial it is final; a spent key is unknown', async () => {
       await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
       const redial = (dueAt: number) => ({ maxRedials: 1, dueAt });
