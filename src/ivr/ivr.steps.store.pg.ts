@@ -1,19 +1,23 @@
-import { withTransaction, type PgClient, type PgPool } from '../db/pg.js';
+import type { PgClient, PgPool } from '../db/pg.js';
 import type { Stage } from '../http/routing.js';
 import type { CallStep, KeptReply } from '../pause/pause.store.js';
 import type { IvrStepsStore, KeepResult } from './ivr.steps.store.js';
 
 /**
- * A call's step and record on PostgreSQL (tables ivr_steps and ivr_calls), as statements run in
- * a caller's transaction: this store's `keep`, and the pause store's change that keeps its reply
- * (`PauseChange.alsoKeep`), so one IVR callback is one transaction.
+ * A call's step and record on PostgreSQL (tables ivr_steps and ivr_calls), as statements that run
+ * on their own (this store's `keep`) or in a caller's transaction (the pause store's change under
+ * the agent's row lock, `PauseChange.alsoKeep`). The pause store's usual path writes the step in
+ * its own single statement (src/pause/pause.write.pg.ts).
  */
+
+/** A connection in a transaction, or the pool for a statement of its own. */
+type Queryable = Pick<PgClient, 'query'> | PgPool;
 
 /**
  * Before anything is written: `expired` (docs/http.md §7.1), the reply already stored under the
  * step, or undefined. One round trip: the call's first time and the step's reply together.
  */
-export async function checkCallStep(c: PgClient, k: CallStep): Promise<{ kind: 'expired' } | { kind: 'replayed'; reply: string } | undefined> {
+export async function checkCallStep(c: Queryable, k: CallStep): Promise<{ kind: 'expired' } | { kind: 'replayed'; reply: string } | undefined> {
   const r = await c.query<{ first_seen: number | null; reply: string | null }>(
     `SELECT (SELECT first_seen FROM ivr_calls WHERE stage = $1 AND call_id = $2) AS first_seen,
             (SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3) AS reply`,
@@ -30,7 +34,7 @@ export async function checkCallStep(c: PgClient, k: CallStep): Promise<{ kind: '
  * known call keeps its first time (concurrent first requests on any instance agree) and its last
  * words change when the reply spoke.
  */
-export async function keepCallStep(c: PgClient, k: CallStep, kept: KeptReply, now: number): Promise<string | undefined> {
+export async function keepCallStep(c: Queryable, k: CallStep, kept: KeptReply, now: number): Promise<string | undefined> {
   const r = await c.query<{ inserted: number }>(
     `WITH step AS (
        INSERT INTO ivr_steps (stage, call_id, step, reply, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -42,21 +46,25 @@ export async function keepCallStep(c: PgClient, k: CallStep, kept: KeptReply, no
     [k.stage, k.callId, k.step, kept.reply, now, kept.said ?? null],
   );
   if (r.rows[0]!.inserted === 1) return undefined;
-  const first = await c.query<{ reply: string }>('SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', [k.stage, k.callId, k.step]);
-  return first.rows[0]?.reply;
+  return storedReply(c, k);
+}
+
+/** The reply stored under the step, if any. */
+export async function storedReply(c: Queryable, k: CallStep): Promise<string | undefined> {
+  const r = await c.query<{ reply: string }>({ name: 'ivr.storedReply', text: 'SELECT reply FROM ivr_steps WHERE stage = $1 AND call_id = $2 AND step = $3', values: [k.stage, k.callId, k.step] });
+  return r.rows[0]?.reply;
 }
 
 /** IVR step replies and call ids on PostgreSQL (tables ivr_steps and ivr_calls; docs/http.md §11). */
 export class PgIvrStepsStore implements IvrStepsStore {
   constructor(private readonly pool: PgPool) {}
 
+  /** Two statements, no transaction block: the check reads, and the one write is atomic on its own. */
   async keep(k: CallStep, kept: KeptReply, now: number): Promise<KeepResult> {
-    return withTransaction(this.pool, async (c) => {
-      const found = await checkCallStep(c, k);
-      if (found) return found;
-      const first = await keepCallStep(c, k, kept, now);
-      return first === undefined ? { kind: 'kept', reply: kept.reply } : { kind: 'replayed', reply: first };
-    });
+    const found = await checkCallStep(this.pool, k);
+    if (found) return found;
+    const first = await keepCallStep(this.pool, k, kept, now);
+    return first === undefined ? { kind: 'kept', reply: kept.reply } : { kind: 'replayed', reply: first };
   }
 
   async lastSaid(stage: Stage, callId: string): Promise<string | undefined> {

@@ -9,11 +9,13 @@ import type {
   PauseChange,
   PauseChangeResult,
   PauseEventRecord,
+  PauseOutcome,
   PauseStore,
   PauseTarget,
 } from './pause.store.js';
-import { checkCallStep, keepCallStep } from '../ivr/ivr.steps.store.pg.js';
+import { checkCallStep, keepCallStep, storedReply } from '../ivr/ivr.steps.store.pg.js';
 import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
+import { buildWrite, READ_AGENT, READ_AGENT_AND_STEP, type VersionedRow } from './pause.write.pg.js';
 
 const EVENT_COLUMNS = pauseEventColumns();
 
@@ -44,17 +46,31 @@ function upsertArgs(stage: Stage, cli: string, p: AgentProfile, now: number): un
   return [stage, cli, p.name ?? null, p.name !== undefined, p.accountId ?? null, p.accountId !== undefined, p.language ?? null, p.language !== undefined, now];
 }
 
+/** Optimistic attempts of one pause change before it takes the agent's row lock instead. */
+const OPTIMISTIC_ATTEMPTS = 4;
+
 /**
- * The pause store on PostgreSQL (docs/http.md §11). A pause change takes the agent's row lock
- * (`SELECT … FOR UPDATE`) before it reads anything else, so changes for one agent serialise
- * across every instance: `decide`, `onlyIf` and `alsoKeep` see the state the previous change
- * committed (READ COMMITTED gives each statement after the lock a fresh snapshot).
+ * The pause store on PostgreSQL (docs/http.md §11). Changes for one agent serialise across every
+ * instance, in two round trips and no transaction block: the agent (with its row version, `xmin`)
+ * and, for an IVR step, the call's record and stored reply are read in one statement; `onlyIf`
+ * and `decide` run on that; then ONE statement writes the agent only if its row version is still
+ * the one read (compare-and-set), and with it the event, the outbox row, the NOTIFY, the step's
+ * reply and the call's record (src/pause/pause.write.pg.ts). A single statement is atomic, so all
+ * of it is written or none. When another change committed in between, nothing was written and the
+ * change is decided again on the new state; after OPTIMISTIC_ATTEMPTS such losses (one agent
+ * changed by many at once) it takes the agent's row lock (`SELECT … FOR UPDATE`) in a transaction
+ * and cannot lose again.
  */
 export class PgPauseStore implements PauseStore {
-  /** `origin`: this instance's id, carried by each bus notification so it skips its own (src/events/pgBus.ts). */
+  /**
+   * `origin`: this instance's id, carried by each bus notification so it skips its own
+   * (src/events/pgBus.ts). `optimisticAttempts`: compare-and-set tries before the row lock (tests
+   * set 0 to run the locking path).
+   */
   constructor(
     private readonly pool: PgPool,
     private readonly origin: string = randomUUID(),
+    private readonly optimisticAttempts = OPTIMISTIC_ATTEMPTS,
   ) {}
 
   /**
@@ -97,7 +113,7 @@ export class PgPauseStore implements PauseStore {
   }
 
   async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
-    const r = await this.pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE stage = $1 AND cli = $2`, [stage, cli]);
+    const r = await this.pool.query<VersionedRow>({ ...READ_AGENT, values: [stage, cli] });
     return r.rows[0] && toAgent(r.rows[0]);
   }
 
@@ -145,15 +161,94 @@ export class PgPauseStore implements PauseStore {
     decide: (agent: AgentRecord) => PauseTarget | null,
     change: PauseChange,
   ): Promise<PauseChangeResult> {
+    for (let i = 0; i < this.optimisticAttempts; i++) {
+      const r = await this.tryChange(stage, cli, decide, change);
+      if (r) return r;
+    }
     try {
-      return await withTransaction(this.pool, (c) => this.change(c, stage, cli, decide, change));
+      return await withTransaction(this.pool, (c) => this.lockedChange(c, stage, cli, decide, change));
     } catch (e) {
       if (e instanceof StepAnsweredMeanwhile) return { kind: 'replayed', reply: e.reply };
       throw e;
     }
   }
 
-  private async change(
+  /**
+   * One optimistic attempt: read, decide, then write in one statement if the agent's row version
+   * is unchanged. Undefined when another change committed in between (nothing was written).
+   */
+  private async tryChange(
+    stage: Stage,
+    cli: string,
+    decide: (agent: AgentRecord) => PauseTarget | null,
+    change: PauseChange,
+  ): Promise<PauseChangeResult | undefined> {
+    const keep = change.alsoKeep;
+    const read = keep
+      ? await this.pool.query<VersionedRow & { first_seen: number | null; reply: string | null }>({
+          ...READ_AGENT_AND_STEP,
+          values: [stage, cli, keep.stage, keep.callId, keep.step],
+        })
+      : await this.pool.query<VersionedRow>({ ...READ_AGENT, values: [stage, cli] });
+    const row = read.rows[0];
+    if (keep) {
+      const { first_seen: seen, reply } = row as VersionedRow & { first_seen: number | null; reply: string | null };
+      if (keep.refuseSeenBefore !== undefined && seen !== null && seen < keep.refuseSeenBefore) return { kind: 'expired' };
+      if (reply !== null) return { kind: 'replayed', reply };
+    }
+    if (!row || row.v === null) return { kind: 'notFound' };
+    const cur = toAgent(row);
+    if (change.onlyIf && !change.onlyIf(cur)) return { kind: 'skipped', agent: cur };
+    const next = decide(cur);
+    // A change never predates the state it ends: an agent's events stay in commit order by (at, id).
+    const at = next ? Math.max(change.at, cur.since ?? 0) : change.at;
+    const outcome: PauseOutcome = next
+      ? { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event: null }
+      : { agent: cur, changed: false, event: null };
+    // Nothing to write: the decision stands on the state as read.
+    if (!next && !keep) return { kind: 'applied', ...outcome };
+    const kept = keep?.reply(outcome);
+    const write = buildWrite({ stage, cli, version: row.v, origin: this.origin, notify: Boolean(change.notify) }, next && {
+      ...next,
+      at,
+      source: change.source,
+      callId: change.callId ?? null,
+      prev: cur,
+    }, keep && kept ? { step: keep, kept, at: change.at } : undefined);
+    let written;
+    try {
+      written = await this.pool.query<{ hit: number; id: number | null }>(write);
+    } catch (e) {
+      // docs/http.md §7.1: the step was answered meanwhile (a platform retry that overtook this
+      // one); the statement wrote nothing and that answer is given.
+      if (keep && isStepTaken(e)) {
+        const first = await storedReply(this.pool, keep);
+        return first === undefined ? undefined : { kind: 'replayed', reply: first };
+      }
+      throw e;
+    }
+    const w = written.rows[0]!;
+    if (w.hit !== 1) return undefined;
+    if (next) {
+      outcome.event = {
+        id: w.id!,
+        stage,
+        at,
+        cli,
+        pause: next.pause,
+        reason: next.reason,
+        source: change.source,
+        callId: change.callId ?? null,
+        prevPause: cur.pause,
+        prevReason: cur.reason,
+        prevSince: cur.since,
+      };
+    }
+    return kept ? { kind: 'applied', ...outcome, reply: kept.reply } : { kind: 'applied', ...outcome };
+  }
+
+  /** The change under the agent's row lock, in the caller's transaction: it cannot lose a race. */
+  private async lockedChange(
     c: PgClient,
     stage: Stage,
     cli: string,
@@ -213,4 +308,10 @@ export class PgPauseStore implements PauseStore {
     );
     return r.rows.map(toPauseEvent);
   }
+}
+
+/** The unique violation of an IVR step's reply: another request stored this step's reply first. */
+function isStepTaken(e: unknown): boolean {
+  const err = e as { code?: string; table?: string };
+  return err?.code === '23505' && err.table === 'ivr_steps';
 }
