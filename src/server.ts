@@ -17,6 +17,7 @@ import { describePgUrl, migratePg, openPgPool, waitForPg } from './db/pg.js';
 import type { Stores } from './db/stores.js';
 import { withEnvFile } from './envFile.js';
 import { holdInstanceLock, InstanceLockedError } from './db/instanceLock.js';
+import { startWalCheckpointer } from './db/walCheckpointer.js';
 import { listeningFields, startupWarnings } from './observability/startupReport.js';
 
 /** Start-up: config → database → migrations → app → listen; graceful shutdown on SIGTERM/SIGINT. */
@@ -55,7 +56,17 @@ function openSqliteStores(path: string): { stores: Stores; release(): void } {
     const db = openDatabase(path);
     const lock = holdInstanceLock(path);
     migrate(db);
-    return { stores: createSqliteStores(db), release: () => lock.release() };
+    const stores = createSqliteStores(db);
+    if (db.memory) return { stores, release: () => lock.release() };
+    // Checkpoints off the event loop (docs/http.md §8.6); the worker stops before the file closes,
+    // so that the serving connection, the last one, checkpoints the rest and removes the WAL.
+    const checkpointer = startWalCheckpointer(db, { onError: (message) => logger.warn(message) });
+    const closeDb = stores.close;
+    stores.close = async () => {
+      await checkpointer.stop();
+      await closeDb();
+    };
+    return { stores, release: () => lock.release() };
   } catch (e) {
     if (e instanceof InstanceLockedError) fail(e.message);
     fail(`Cannot open database at DATABASE_PATH=${path}: ${(e as Error).message.split('\n')[0]}`);

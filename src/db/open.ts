@@ -13,7 +13,8 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
  * statement or a `db.transaction()` runs to completion before any other request's code: each
  * state change is atomic without a JavaScript lock. WAL + synchronous=NORMAL keeps every
  * committed transaction across a process crash or SIGKILL (only an OS crash/power loss can
- * roll back the last commits).
+ * roll back the last commits). The service checkpoints from a worker thread rather than in
+ * SQLite's auto-checkpoint inside a commit (src/db/walCheckpointer.ts, docs/http.md §8.6).
  */
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
