@@ -145,9 +145,16 @@ function failures(runs: LoadSummary[]): string {
   return `${runs.reduce((a, r) => a + r.errors, 0)} / ${runs.reduce((a, r) => a + r.unexpected, 0)}`;
 }
 
+/** µs per request, with '+ db n' when the database server's CPU per request was read too (PostgreSQL). */
+function withDb(us: string, rounds: Round[]): string {
+  const db = spread(rounds.map((x) => x.dbCpuPerRequestUs))?.median;
+  return db === undefined ? us : `${us} + db ${fmtInt(db)}`;
+}
+
 /**
  * One Markdown table, ready to paste into README.md: per scenario the service's and the
- * comparator's CPU µs per request (medians over the rounds), their ratio (median, and min–max
+ * comparator's CPU µs per request (medians over the rounds; on PostgreSQL '+ db n', the database
+ * server's CPU per request for each: the ratio is of the processes' own CPU), their ratio (median, and min–max
  * over the rounds), requests/s of both, the service's p50/p99 under full load, the fixed rate and
  * the p99 there, errors / unexpected statuses, the target and whether it was met.
  */
@@ -160,8 +167,8 @@ export function formatTable(rows: Row[]): string {
     return [
       r.scenario,
       r.comparator,
-      fmtOpt(svcUs?.median, fmtInt),
-      fmtOpt(othUs?.median, fmtInt),
+      withDb(fmtOpt(svcUs?.median, fmtInt), r.service),
+      withDb(fmtOpt(othUs?.median, fmtInt), r.other),
       ratio,
       describeTarget(r.target),
       r.service.length ? fmtInt(median(r.service.map((x) => x.rps))) : '-',

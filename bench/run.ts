@@ -260,12 +260,14 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
   const echo = await startChild('echo', 'bench/baseline.ts', env, '/');
   started(echo);
   log(`echo on ${echo.url}`);
-  // On PostgreSQL on this machine, the server's CPU for the service's database is read around each run.
+  // On PostgreSQL on this machine, the server's CPU for the service's database (and for the
+  // twins' database, around each twin run) is read around each run.
   const dbCpu = pgUrls ? await databaseCpu(pgUrls.service) : undefined;
-  const serviceRound = async (shape: RequestShape, s: Scenario): Promise<Round> => {
-    const before = await dbCpu?.read();
-    const r = await round(service, shape, s, durationS, s.expectStatus, connectionsOverride);
-    if (dbCpu && before) r.dbCpuPerRequestUs = cpuPerRequest(cpuGrowth(before, await dbCpu.read()), r);
+  const twinDbCpu = pgUrls ? await databaseCpu(pgUrls.twin) : undefined;
+  const measuredRound = async (child: Child, shape: RequestShape, s: Scenario, expect: number[] | undefined, db: typeof dbCpu): Promise<Round> => {
+    const before = await db?.read();
+    const r = await round(child, shape, s, durationS, expect, connectionsOverride);
+    if (db && before) r.dbCpuPerRequestUs = cpuPerRequest(cpuGrowth(before, await db.read()), r);
     return r;
   };
   const rows: Row[] = [];
@@ -294,8 +296,8 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
     const otherRounds: Round[] = [];
     for (let i = 0; i < rounds; i++) {
       log(`${s.name}: round ${i + 1}/${rounds}: service, then ${twin ? 'twin' : 'echo'}, ${durationS} s each`);
-      svcRounds.push(await serviceRound(svcShape, s));
-      otherRounds.push(await round(other, otherShape, s, durationS, otherExpect, connectionsOverride));
+      svcRounds.push(await measuredRound(service, svcShape, s, s.expectStatus, dbCpu));
+      otherRounds.push(await measuredRound(other, otherShape, s, otherExpect, twin ? twinDbCpu : undefined));
     }
     const ratios = spread(svcRounds.map((r, i) => cpuRatio(r.cpuPerRequestUs, otherRounds[i]!.cpuPerRequestUs)));
     const rate = Math.max(1, Math.floor(median(svcRounds.map((r) => r.rps)) / 2));
@@ -324,6 +326,7 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
   }
   await stopChild(echo);
   await dbCpu?.close();
+  await twinDbCpu?.close();
   if (rows.length) {
     process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15, engine ${engine})\n${formatTargets(rows)}\n`);
   }

@@ -91,6 +91,11 @@ describe('bench report', () => {
     expect(lines[2]).toMatch(/^\| ivr-toggle +\| twin \| 550 +\| 310 +\| 0\.56 \(0\.50–0\.64\) +\| ≥ 0\.6, p99 < 25 ms \| 950 +\| 1,450 +\| 2\.0 \/ 20 +\| 475\/s +\| 12 +\| 0 \/ 0 +\| no +\|$/);
     expect(lines[3]).toMatch(/^\| redirect +\| echo \| 550 +\| 310 +\| - +\| - +\| 950 .*\| - +\| - +\| 0 \/ 0 +\| - +\|$/);
 
+    // On PostgreSQL each side also shows its database server's CPU per request (median); the ratio stays the processes' own.
+    const withDb = (rounds: Row['service'], db: number[]) => rounds.map((x, i) => ({ ...x, dbCpuPerRequestUs: db[i] }));
+    const pg = formatTable([{ ...row, service: withDb(row.service, [200, 180, 190]), other: withDb(row.other, [400, 420, 410]) }]).split('\n');
+    expect(pg[2]).toMatch(/^\| ivr-toggle +\| twin \| 550 \+ db 190 +\| 310 \+ db 410 +\| 0\.56 \(0\.50–0\.64\) /);
+
     const targets = formatTargets([row]).split('\n');
     expect(targets[2]).toMatch(/^\| ivr-toggle +\| CPU ratio vs twin +\| 0\.56 +\| ≥ 0\.6 +\| NOT met \|$/);
     expect(targets[3]).toMatch(/^\| ivr-toggle +\| p99 ms at 475\/s +\| 12 +\| < 25 +\| met +\|$/);
