@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomCode } from '../../src/shorturl/code.js';
 import { LruCache } from '../../src/lruCache.js';
@@ -113,6 +114,34 @@ describe('LRU cache', () => {
     expect(c.get('a')).toBe(1);
     expect(c.get('c')).toBe(3);
     expect(c.size).toBe(2);
+  });
+
+  it('when any sequence of gets, sets and deletes is applied, then it holds exactly what a plain least-recently-used list would', () => {
+    type Op = { op: 'get' | 'set' | 'delete'; key: number; value: number };
+    const op = fc.record({ op: fc.constantFrom<Op['op']>('get', 'set', 'delete'), key: fc.integer({ min: 0, max: 7 }), value: fc.integer() });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
+        const c = new LruCache<number, number>(capacity);
+        // The model: most recently used first.
+        let model: [number, number][] = [];
+        for (const { op, key, value } of ops) {
+          const i = model.findIndex(([k]) => k === key);
+          if (op === 'get') {
+            expect(c.get(key)).toBe(i < 0 ? undefined : model[i]![1]);
+            if (i >= 0) model = [model[i]!, ...model.filter((_, j) => j !== i)];
+          } else if (op === 'set') {
+            c.set(key, value);
+            model = [[key, value] as [number, number], ...model.filter(([k]) => k !== key)].slice(0, capacity);
+          } else {
+            c.delete(key);
+            model = model.filter(([k]) => k !== key);
+          }
+          expect(c.size).toBe(model.length);
+        }
+        for (const [k, v] of model) expect(c.get(k)).toBe(v);
+      }),
+      { seed: 15, numRuns: 300 },
+    );
   });
 });
 
