@@ -166,20 +166,23 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
   function announce(o: PauseOutcome): void {
     if (!o.changed || !o.event) return;
     pauseChanges(o.agent.stage, o.event.source, String(o.agent.pause)).inc();
-    const ev: PauseChangeEvent = {
-      stage: o.agent.stage,
-      at: iso(o.event.at),
-      cli: o.agent.cli,
-      name: o.agent.name,
-      pause: o.agent.pause,
-      reason: o.agent.reason,
-      source: o.event.source,
-      callId: o.event.callId,
-    };
     try {
-      bus.emit('pauseChange', ev);
-      // The change queued its notification in its own transaction when one is configured.
-      bus.emit('deliveryQueued');
+      // Only a board or event stream open on this instance listens; without one, nothing is built.
+      if (bus.listenerCount('pauseChange') > 0) {
+        const ev: PauseChangeEvent = {
+          stage: o.agent.stage,
+          at: iso(o.event.at),
+          cli: o.agent.cli,
+          name: o.agent.name,
+          pause: o.agent.pause,
+          reason: o.agent.reason,
+          source: o.event.source,
+          callId: o.event.callId,
+        };
+        bus.emit('pauseChange', ev);
+      }
+      // The change queued its notification in its own transaction, when one is configured.
+      if (notify) bus.emit('deliveryQueued');
     } catch (e) {
       logger.error({ errType: (e as Error)?.name }, 'pauseChange listener failed');
     }
