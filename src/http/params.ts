@@ -40,7 +40,7 @@ export class Params {
       const params = new Map<string, Slot>();
       const keys = new Map<string, Slot>();
       for (const [name, value] of source) {
-        const userKey = stripPrefix(name, USER_KEY_PREFIXES, false);
+        const userKey = stripUserKeyPrefix(name);
         const [map, id] = userKey !== undefined ? [keys, userKey] : [params, shortName(name)];
         const seen = map.get(id);
         if (seen) {
@@ -91,9 +91,14 @@ export class Params {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'object') throw invalid(name, `${name} must be a single value`);
     const s = String(v);
-    const len = [...s].length;
-    if (opts.min !== undefined && len < opts.min) throw invalid(name, `${name} must be at least ${opts.min} characters`);
-    if (opts.max !== undefined && len > opts.max) throw invalid(name, `${name} must be at most ${opts.max} characters`);
+    // Code points are counted only when the UTF-16 length cannot settle it: a text has at most
+    // `length` and at least `length / 2` code points.
+    if (opts.min !== undefined && Math.ceil(s.length / 2) < opts.min && codePoints(s) < opts.min) {
+      throw invalid(name, `${name} must be at least ${opts.min} characters`);
+    }
+    if (opts.max !== undefined && s.length > opts.max && codePoints(s) > opts.max) {
+      throw invalid(name, `${name} must be at most ${opts.max} characters`);
+    }
     return s;
   }
 
@@ -161,19 +166,29 @@ function hasNul(value: unknown): boolean {
   return false;
 }
 
-function stripPrefix(name: string, prefixes: string[], lower: boolean): string | undefined {
-  for (const p of prefixes) {
-    if (name.length > p.length && name.slice(0, p.length).toLowerCase() === p) {
-      const rest = name.slice(p.length);
-      return lower ? rest.toLowerCase() : rest;
+const codePoints = (s: string): number => [...s].length;
+
+/**
+ * A case-insensitive prefix match: the rest of the name after the first of `prefixes` it starts
+ * with. Names whose first character starts none of them (most names) are passed over at once.
+ */
+function prefixStripper(prefixes: string[]): (name: string) => string | undefined {
+  // Lowered as the whole prefix is below (so the Kelvin sign still reads as a `k`).
+  const first = new Set(prefixes.map((p) => p[0]!.toLowerCase()));
+  return (name) => {
+    if (!first.has(name.charAt(0).toLowerCase())) return undefined;
+    for (const p of prefixes) {
+      if (name.length > p.length && name.slice(0, p.length).toLowerCase() === p) return name.slice(p.length);
     }
-  }
-  return undefined;
+    return undefined;
+  };
 }
+const stripParamPrefix = prefixStripper(PARAM_PREFIXES);
+const stripUserKeyPrefix = prefixStripper(USER_KEY_PREFIXES);
 
 /** `$flow.key.CLI` → `cli`; `securityId` → `securityid`. */
 export function shortName(name: string): string {
-  return stripPrefix(name, PARAM_PREFIXES, true) ?? name.toLowerCase();
+  return (stripParamPrefix(name) ?? name).toLowerCase();
 }
 
 export function parseBoolean(v: unknown): boolean | undefined {
