@@ -66,7 +66,8 @@ export function checkLongUrl(input: string, ownHosts: ReadonlySet<string>): stri
   }
   // eslint-disable-next-line no-control-regex
   const stored = /^[\x21-\x7e]*$/.test(input) ? input : url.href;
-  if ([...stored].length > MAX_LONG_URL_CHARS) {
+  // UTF-16 length bounds the code-point count from above, so only long texts need counting.
+  if (stored.length > MAX_LONG_URL_CHARS && [...stored].length > MAX_LONG_URL_CHARS) {
     throw invalid('longUrl', `longUrl must be at most ${MAX_LONG_URL_CHARS} characters once encoded`);
   }
   return stored;

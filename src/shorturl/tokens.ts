@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** A configured short-URL token, known by its hash, with the base its links are shown under. */
 export interface TokenEntry {
@@ -6,7 +6,8 @@ export interface TokenEntry {
   base: string;
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+// One-shot `crypto.hash` (no Hash object): about half the CPU of createHash for a short text.
+const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 export const hashToken = (token: string): string => sha256(token).toString('hex');
 
