@@ -58,6 +58,20 @@ const onList = (c: string) =>
 const CLAIM_LOCK = (stage: string, clientID: string) => `hashtextextended('outbound-claim:' || ${stage} || ':' || ${clientID}, 0)`;
 const DUE = `c.status = 'scheduled' AND c.due_at <= $1 AND (c.lease_until IS NULL OR c.lease_until <= $1)`;
 const SPENT = 'callback_key = NULL, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, lease_owner = NULL, lease_until = NULL';
+/**
+ * A platform's final status for the attempt whose callback key ($2 stage $1) this is, once (the
+ * key is spent; a repeated callback waits on the row lock, then no longer finds the key):
+ * busy/no-answer with redials left ($6 asked, $7 most redials) is scheduled again at $8, anything
+ * else is final, `dispatched` with its outcome ($3, $4 seconds, at $5) even if its request was
+ * cancelled meanwhile (the call went out). The SET expressions read the row as it was.
+ */
+const REDIAL = "($6::boolean AND c.status <> 'cancelled' AND c.redials < $7)";
+const RECORD_OUTCOME = `UPDATE outbound_contacts c SET status = CASE WHEN ${REDIAL} THEN 'scheduled' ELSE 'dispatched' END,
+    due_at = CASE WHEN ${REDIAL} THEN $8 ELSE c.due_at END, redials = c.redials + CASE WHEN ${REDIAL} THEN 1 ELSE 0 END,
+    outcome = $3, duration_seconds = $4, dispatched_at = coalesce(c.dispatched_at, $5), ${SPENT}
+  WHERE c.stage = $1 AND c.callback_key = $2 AND c.status IN ('scheduled', 'dispatched', 'cancelled')`;
+const OUTCOME_RETURNING = `RETURNING c.stage, c.req_id, c.number, c.status, c.outcome, c.duration_seconds,
+  (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = c.stage AND r.req_id = c.req_id) AS url`;
 /** What a statement that may end a contact returns of it, with its request's statusCallbackUrl (docs/http.md §9.6). */
 const ended = (table = 'outbound_contacts') => `RETURNING ${ENDED_COLUMNS},
   (SELECT r.status_callback_url FROM outbound_requests r WHERE r.stage = ${table}.stage AND r.req_id = ${table}.req_id) AS url`;
@@ -425,22 +439,49 @@ export class PgOutboundStore implements OutboundStore {
 
   async complete(owner: string, done: Completion[]): Promise<void> {
     if (done.length === 0) return;
+    // Calls placed whose outcome is awaited end nothing (no delivery to write), so they are one
+    // statement for the whole batch, on its own when the batch is only those (the usual flush).
+    const placed = done.filter((d): d is Extract<Completion, { kind: 'dispatched' }> => d.kind === 'dispatched' && d.awaits !== undefined);
+    const rest = done.filter((d) => !(d.kind === 'dispatched' && d.awaits !== undefined));
+    const placeAll = (q: PgPool | PgClient) =>
+      q.query(
+        `UPDATE outbound_contacts c SET status = 'dispatched', dispatched_at = d.at, lease_owner = NULL, lease_until = NULL,
+           call_id = d.call_id, awaiting = d.awaits, awaiting_until = d.awaiting_until, poll_at = d.poll_at
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+           AS d(stage, req_id, seq, attempts, at, call_id, awaits, awaiting_until, poll_at)
+         WHERE c.stage = d.stage AND c.req_id = d.req_id AND c.seq = d.seq AND c.lease_owner = $1 AND c.attempts = d.attempts`,
+        [
+          owner,
+          placed.map((d) => d.contact.stage),
+          placed.map((d) => d.contact.reqID),
+          placed.map((d) => d.contact.seq),
+          placed.map((d) => d.contact.attempts),
+          placed.map((d) => d.at),
+          placed.map((d) => d.callId ?? null),
+          placed.map((d) => d.awaits),
+          placed.map((d) => d.awaitingUntil ?? null),
+          placed.map((d) => (d.awaits === 'poll' ? (d.pollAt ?? d.at) : null)),
+        ],
+      );
+    if (rest.length === 0) {
+      await placeAll(this.pool);
+      return;
+    }
     // An outcome applies only while the claim is still this attempt's (same owner, same attempt).
     const owned = 'WHERE stage = $1 AND req_id = $2 AND seq = $3 AND lease_owner = $4 AND attempts = $5';
     await withTransaction(this.pool, async (c) => {
-      for (const d of done) {
+      if (placed.length > 0) await placeAll(c);
+      for (const d of rest) {
         const { stage, reqID, seq, attempts } = d.contact;
         const key = [stage, reqID, seq, owner, attempts];
         if (d.kind === 'dispatched') {
-          const awaits = d.awaits ?? null;
+          // Nothing awaited (those are `placed`): the contact ends here.
           const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = 'dispatched', dispatched_at = $6, lease_owner = NULL, lease_until = NULL,
-               call_id = $7, awaiting = $8, awaiting_until = $9, poll_at = $10,
-               callback_key = CASE WHEN $8::text IS NULL THEN NULL ELSE callback_key END ${owned} ${ENDED}`,
-            [...key, d.at, d.callId ?? null, awaits, awaits ? (d.awaitingUntil ?? null) : null, awaits === 'poll' ? (d.pollAt ?? d.at) : null],
+               call_id = $7, awaiting = NULL, awaiting_until = NULL, poll_at = NULL, callback_key = NULL ${owned} ${ENDED}`,
+            [...key, d.at, d.callId ?? null],
           );
-          // Ended now only when no outcome is awaited.
-          if (!awaits) await queueEnds(c, r.rows, d.at);
+          await queueEnds(c, r.rows, d.at);
         } else if (d.kind === 'recorded') {
           const r = await c.query<EndedWithUrl>(
             `UPDATE outbound_contacts SET status = CASE status WHEN 'cancelled' THEN 'cancelled' ELSE 'recorded' END,
@@ -470,38 +511,27 @@ export class PgOutboundStore implements OutboundStore {
   }
 
   async recordOutcome(stage: Stage, callbackKey: string, report: OutcomeReport): Promise<OutcomeResult> {
+    const asked = report.redial !== undefined && (report.outcome === 'busy' || report.outcome === 'no-answer');
+    const args = [stage, callbackKey, report.outcome, report.durationSeconds, report.at, asked, report.redial?.maxRedials ?? 0, report.redial?.dueAt ?? null];
+    const result = (row: EndedWithUrl): OutcomeResult => ({
+      kind: 'recorded', final: row.status !== 'scheduled', stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds,
+    });
+    // The common case in one statement: a request without a statusCallbackUrl has no delivery to
+    // write with the outcome (docs/http.md §9.6), so the outcome needs no transaction of its own.
+    const plain = await this.pool.query<EndedWithUrl>(
+      `${RECORD_OUTCOME} AND NOT EXISTS (SELECT 1 FROM outbound_requests r
+         WHERE r.stage = c.stage AND r.req_id = c.req_id AND r.status_callback_url IS NOT NULL) ${OUTCOME_RETURNING}`,
+      args,
+    );
+    if (plain.rows[0]) return result(plain.rows[0]);
+    // A request with a statusCallbackUrl (or a key that is unknown or spent): the outcome and the
+    // final outcome's delivery in one transaction.
     return withTransaction(this.pool, async (c) => {
-      // The row lock makes a repeated callback wait, then find the key spent.
-      const found = await c.query<{ req_id: string; seq: number; number: string; status: ContactStatus; redials: number }>(
-        `SELECT req_id, seq, number, status, redials FROM outbound_contacts
-         WHERE stage = $1 AND callback_key = $2 AND status IN ('scheduled', 'dispatched', 'cancelled') FOR UPDATE`,
-        [stage, callbackKey],
-      );
-      const row = found.rows[0];
+      const r = await c.query<EndedWithUrl>(`${RECORD_OUTCOME} ${OUTCOME_RETURNING}`, args);
+      const row = r.rows[0];
       if (!row) return { kind: 'unknown' };
-      const redial =
-        report.redial !== undefined &&
-        (report.outcome === 'busy' || report.outcome === 'no-answer') &&
-        row.status !== 'cancelled' &&
-        row.redials < report.redial.maxRedials;
-      const where = 'WHERE stage = $1 AND req_id = $2 AND seq = $3';
-      const args = [stage, row.req_id, row.seq, report.outcome, report.durationSeconds, report.at];
-      if (redial) {
-        await c.query(
-          `UPDATE outbound_contacts SET status = 'scheduled', due_at = $7, redials = redials + 1, outcome = $4,
-             duration_seconds = $5, dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where}`,
-          [...args, report.redial!.dueAt],
-        );
-      } else {
-        // A call that went out is `dispatched` with its outcome, even if its request was cancelled meanwhile.
-        const r = await c.query<EndedWithUrl>(
-          `UPDATE outbound_contacts SET status = 'dispatched', outcome = $4, duration_seconds = $5,
-             dispatched_at = coalesce(dispatched_at, $6), ${SPENT} ${where} ${ENDED}`,
-          args,
-        );
-        await queueEnds(c, r.rows, report.at);
-      }
-      return { kind: 'recorded', final: !redial, stage, reqID: row.req_id, number: row.number, outcome: report.outcome, durationSeconds: report.durationSeconds };
+      if (row.status !== 'scheduled') await queueEnds(c, [row], report.at);
+      return result(row);
     });
   }
 

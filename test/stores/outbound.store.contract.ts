@@ -291,6 +291,21 @@ export function outboundStoreContract(open: OpenStores): void {
       expect(await store.recordOutcome('test', c2!.callbackKey, { outcome: 'completed', durationSeconds: 1, at: T0 })).toEqual({ kind: 'unknown' });
     });
 
+    it('when the same status callback arrives twice at once, then one records the outcome and the other finds the key spent', async () => {
+      await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
+      const [c] = await store.claim('me', T0, T0 + 10_000, 1);
+      await store.complete('me', [{ kind: 'dispatched', contact: c!, at: T0, callId: 'CA1', awaits: 'callback', awaitingUntil: T0 + 3_600_000 }]);
+      const report = { outcome: 'no-answer' as const, durationSeconds: 0, at: T0 + 1, redial: { maxRedials: 3, dueAt: T0 + 60_000 } };
+      const both = await Promise.all([store.recordOutcome('prod', c!.callbackKey, report), store.recordOutcome('prod', c!.callbackKey, report)]);
+      expect(both.map((r) => r.kind).sort()).toEqual(['recorded', 'unknown']);
+      expect(both.find((r) => r.kind === 'recorded')).toMatchObject({ final: false, number: '+919800000000', outcome: 'no-answer' });
+      // Scheduled again for its redial, once.
+      const state = (await store.requestState('prod', 'req1'))!.contacts[0]!;
+      expect(state).toMatchObject({ status: 'scheduled', outcome: 'no-answer', awaitingUntil: null });
+      const [again] = await store.claim('me', T0 + 60_000, T0 + 70_000, 1);
+      expect(again!.attempts).toBe(2);
+    });
+
     it('when a request is paused, then nothing of it is claimed until it is resumed; another client cannot pause it', async () => {
       await store.createRequest(request({ numbers: ['+919800000000'] }), undefined, ok('req1'));
       expect(await store.setPaused('prod', 'req1', 'other', true, T0)).toBeUndefined();
