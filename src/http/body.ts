@@ -40,7 +40,12 @@ declare global {
 const rawBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: true });
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-function mediaType(req: Request): { type: string; charset?: string } | undefined {
+interface MediaType {
+  type: string;
+  charset?: string;
+}
+
+function mediaType(req: Request): MediaType | undefined {
   const header = req.headers['content-type'];
   if (!header) return undefined;
   const [type, ...params] = header.split(';');
@@ -70,9 +75,9 @@ function decodeText(bytes: Buffer, kind: BodyKind): string {
   }
 }
 
-export function decodeBody(req: Request, bytes: Buffer | undefined, allowCsv = false): RequestInput {
+/** Decode the body's bytes by the request's media type (`mediaType(req)`, read once per request). */
+export function decodeBody(media: MediaType | undefined, bytes: Buffer | undefined, allowCsv = false): RequestInput {
   if (!bytes || bytes.length === 0) return { kind: 'none', fields: [] };
-  const media = mediaType(req);
   const kind = media && kindOf(media.type, allowCsv);
   if (!media || !kind) {
     throw new AppError(
@@ -132,7 +137,7 @@ export function readBody(options: { allowCsv?: boolean } = {}): RequestHandler {
     rawBody(req, res, (err?: unknown) => {
       if (err) return next(bodyParserError(err, res.locals.bodyKind));
       try {
-        res.locals.input = decodeBody(req, Buffer.isBuffer(req.body) ? req.body : undefined, options.allowCsv);
+        res.locals.input = decodeBody(media, Buffer.isBuffer(req.body) ? req.body : undefined, options.allowCsv);
         next();
       } catch (e) {
         next(e);
