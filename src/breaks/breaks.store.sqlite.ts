@@ -6,7 +6,7 @@ import type { BreaksStore } from './breaks.store.js';
 /**
  * Breaks on SQLite, for a window [from, to), in three parts, each served by an index:
  * - breaks that ended inside the window: rows with prev_pause = 1 and from < at <= to
- *   (partial index pause_events_break_ends, 050);
+ *   (pause_events_by_time, 091: covering, prev_pause checked in the index);
  * - breaks that began before `to` and ended after it: per agent, the first change after `to`
  *   (pause_events_stage_cli_at), when it ended a break;
  * - breaks still open: agents paused since before `to`.
@@ -32,7 +32,7 @@ export function createSqliteBreaksStore(db: Db): BreaksStore {
   const cliFilter = '(@cli IS NULL OR cli = @cli)';
   const endedIn = db.prepare<{ stage: Stage; from: number; to: number; cli: string | null }, IntervalRow>(
     `SELECT cli, prev_since AS start, at AS "end", prev_reason AS reason
-       FROM pause_events INDEXED BY pause_events_break_ends
+       FROM pause_events INDEXED BY pause_events_by_time
       WHERE stage = @stage AND prev_pause = 1 AND at > @from AND at <= @to AND ${cliFilter}`,
   );
   const straddling = db.prepare<{ stage: Stage; to: number; cli: string | null }, IntervalRow>(

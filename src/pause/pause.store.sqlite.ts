@@ -59,7 +59,7 @@ export class SqlitePauseStore implements PauseStore {
       `SELECT ${EVENT_COLUMNS} FROM pause_events WHERE stage = @stage AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
     );
     this.eventsByCliStmt = db.prepare<{ stage: Stage; cli: string; from: number; to: number; limit: number }, PauseEventRow>(
-      // Without the hint SQLite's planner picks pause_events_stage_at and reads every agent's events in the window.
+      // Without the hint SQLite's planner may pick pause_events_by_time and read every agent's events in the window.
       `SELECT ${EVENT_COLUMNS} FROM pause_events INDEXED BY pause_events_stage_cli_at
         WHERE stage = @stage AND cli = @cli AND at >= @from AND at < @to ORDER BY at, id LIMIT @limit`,
     );

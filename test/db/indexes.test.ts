@@ -90,10 +90,14 @@ describe('SQLite indexes and query plans', () => {
     for (const p of byAgent) expect(p).toMatch(/USING INDEX pause_events_stage_cli_at \(stage=\? AND cli=\? AND at>\? AND at<\?\)/);
     const window = planFor(/FROM pause_events .*WHERE stage = @stage AND at >= @from/);
     expect(window.length).toBeGreaterThan(0);
-    for (const p of window) expect(p).toMatch(/USING INDEX pause_events_stage_at \(stage=\? AND at>\? AND at<\?\)/);
+    // In (at, id) order from the index itself: no sort before the LIMIT.
+    for (const p of window) {
+      expect(p).toMatch(/USING INDEX pause_events_by_time \(stage=\? AND at>\? AND at<\?\)/);
+      expect(p).not.toMatch(/TEMP B-TREE/);
+    }
     const breaksEnded = planFor(/FROM pause_events .*WHERE stage = @stage AND prev_pause = 1/);
     expect(breaksEnded.length).toBeGreaterThan(0);
-    for (const p of breaksEnded) expect(p).toMatch(/USING COVERING INDEX pause_events_break_ends/);
+    for (const p of breaksEnded) expect(p).toMatch(/USING COVERING INDEX pause_events_by_time \(stage=\? AND at>\? AND at<\?\)/);
   });
 
   it('when the scheduler claims for one client or lists the clients due, then it reads that client’s rows through its index, not every contact waiting', () => {
@@ -116,9 +120,9 @@ describe('SQLite indexes and query plans', () => {
     expect(dueClients[0]).not.toMatch(/TEMP B-TREE|outbound_contacts_due\b/);
   });
 
-  it('when the schema is read, then the write-path tables carry only the indexes migration 075 keeps', () => {
+  it('when the schema is read, then the write-path tables carry only the indexes migrations 075 and 091 keep', () => {
     const on = (table: string) => indexes.filter((i) => i.tbl_name === table).map((i) => i.name);
-    expect(on('pause_events')).toEqual(['pause_events_break_ends', 'pause_events_stage_at', 'pause_events_stage_cli_at']);
+    expect(on('pause_events')).toEqual(['pause_events_by_time', 'pause_events_stage_cli_at']);
     expect(on('ivr_steps')).toEqual([]);
     expect(on('ivr_calls')).toEqual([]);
     expect(on('agents')).toEqual([]);

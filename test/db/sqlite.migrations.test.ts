@@ -43,9 +43,9 @@ describe('migration 090: pause_events without AUTOINCREMENT', () => {
     expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'pause_events'").pluck().get()).not.toMatch(/AUTOINCREMENT/i);
     expect(db.prepare('SELECT * FROM pause_events ORDER BY id').all()).toEqual(events);
     expect(db.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(outbox);
+    // 091 then merged pause_events_stage_at and pause_events_break_ends into pause_events_by_time.
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pause_events' ORDER BY name").pluck().all()).toEqual([
-      'pause_events_break_ends',
-      'pause_events_stage_at',
+      'pause_events_by_time',
       'pause_events_stage_cli_at',
     ]);
     // The log is append-only: the next id follows the last one.
