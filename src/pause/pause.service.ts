@@ -38,7 +38,8 @@ export type { PauseOutcome } from './pause.store.js';
  *   `onlyIf(agent)` checked inside the transaction (else `skipped`), `alsoKeep` a reply stored
  *   atomically with the change (else `replayed` with the reply stored first: the IVR's retry
  *   de-duplication). `agent` is the agent as the caller already read it, to decide whether the
- *   request counts against the per-agent limit without reading it again.
+ *   request counts against the per-agent limit without reading it again; it (or the one read for
+ *   the limit) goes to the store as `known`, so an engine can start from it (PostgreSQL does).
  * - Agents: `getAgent`, `requireAgent`, `listAgents`, `saveAgent` (create or merge profile),
  *   `deleteAgent`, `importAgents`. Events: `events({stage, cli?, from?, to?, limit})`.
  * - `agentJson(agent)` / `eventJson(event)` give the contract's JSON shapes.
@@ -201,8 +202,9 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
     const reason = req.pause === false ? null : checkReason(req.reason);
     // Supervisors are not rate-limited: the per-agent limit guards against a looping phone or flow (docs/http.md §8.4).
     let counted: string | undefined;
+    let known = options.agent;
     if (limiter && req.source !== 'admin') {
-      const before = options.agent ?? (await requireAgent(req.stage, req.cli));
+      const before = (known ??= await requireAgent(req.stage, req.cli));
       if (nextState(before, req.pause, reason)) {
         counted = `${req.stage}:${req.cli}`;
         try {
@@ -219,6 +221,7 @@ export function createPauseService(deps: AppDeps, opts: { languages: readonly st
       onlyIf: options.onlyIf,
       alsoKeep: options.alsoKeep,
       notify,
+      known,
     });
     // Only changes count: the point is given back when the change, decided inside the
     // transaction, changed nothing (a platform retry replayed, the state changed meanwhile).

@@ -73,6 +73,9 @@ export class PgPauseStore implements PauseStore {
     private readonly optimisticAttempts = OPTIMISTIC_ATTEMPTS,
   ) {}
 
+  /** The row version (xmin) of each agent record `getAgent` returned, for `PauseChange.known`. */
+  private readonly versions = new WeakMap<AgentRecord, string>();
+
   /**
    * Tell the other instances (docs/http.md §11): NOTIFY inside the change's own transaction, so
    * PostgreSQL delivers it exactly when the change commits and never for a rolled-back one.
@@ -114,7 +117,11 @@ export class PgPauseStore implements PauseStore {
 
   async getAgent(stage: Stage, cli: string): Promise<AgentRecord | undefined> {
     const r = await this.pool.query<VersionedRow>({ ...READ_AGENT, values: [stage, cli] });
-    return r.rows[0] && toAgent(r.rows[0]);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const agent = toAgent(row);
+    this.versions.set(agent, row.v!);
+    return agent;
   }
 
   async listAgents(stage: Stage): Promise<AgentRecord[]> {
@@ -162,7 +169,8 @@ export class PgPauseStore implements PauseStore {
     change: PauseChange,
   ): Promise<PauseChangeResult> {
     for (let i = 0; i < this.optimisticAttempts; i++) {
-      const r = await this.tryChange(stage, cli, decide, change);
+      // The caller's record saves the first read; a retry reads what the winner left.
+      const r = await this.tryChange(stage, cli, decide, change, i === 0 ? change.known : undefined);
       if (r) return r;
     }
     try {
@@ -174,30 +182,43 @@ export class PgPauseStore implements PauseStore {
   }
 
   /**
-   * One optimistic attempt: read, decide, then write in one statement if the agent's row version
-   * is unchanged. Undefined when another change committed in between (nothing was written).
+   * One optimistic attempt: read (unless `known` is a record this store returned, with its row
+   * version), decide, then write in one statement if the agent's row version is unchanged.
+   * Undefined when another change committed in between (nothing was written).
    */
   private async tryChange(
     stage: Stage,
     cli: string,
     decide: (agent: AgentRecord) => PauseTarget | null,
     change: PauseChange,
+    known: AgentRecord | undefined,
   ): Promise<PauseChangeResult | undefined> {
     const keep = change.alsoKeep;
-    const read = keep
-      ? await this.pool.query<VersionedRow & { first_seen: number | null; reply: string | null }>({
-          ...READ_AGENT_AND_STEP,
-          values: [stage, cli, keep.stage, keep.callId, keep.step],
-        })
-      : await this.pool.query<VersionedRow>({ ...READ_AGENT, values: [stage, cli] });
-    const row = read.rows[0];
-    if (keep) {
-      const { first_seen: seen, reply } = row as VersionedRow & { first_seen: number | null; reply: string | null };
-      if (keep.refuseSeenBefore !== undefined && seen !== null && seen < keep.refuseSeenBefore) return { kind: 'expired' };
-      if (reply !== null) return { kind: 'replayed', reply };
+    const knownVersion = known && known.stage === stage && known.cli === cli ? this.versions.get(known) : undefined;
+    let cur: AgentRecord;
+    let version: string;
+    if (knownVersion !== undefined) {
+      // The step's stored reply and the call's age are checked by the write itself.
+      cur = known!;
+      version = knownVersion;
+    } else {
+      const read = keep
+        ? await this.pool.query<VersionedRow & { first_seen: number | null; reply: string | null }>({
+            ...READ_AGENT_AND_STEP,
+            values: [stage, cli, keep.stage, keep.callId, keep.step],
+          })
+        : await this.pool.query<VersionedRow>({ ...READ_AGENT, values: [stage, cli] });
+      const row = read.rows[0];
+      if (keep) {
+        const { first_seen: seen, reply } = row as VersionedRow & { first_seen: number | null; reply: string | null };
+        if (keep.refuseSeenBefore !== undefined && seen !== null && seen < keep.refuseSeenBefore) return { kind: 'expired' };
+        if (reply !== null) return { kind: 'replayed', reply };
+      }
+      if (!row || row.v === null) return { kind: 'notFound' };
+      cur = toAgent(row);
+      version = row.v;
     }
-    if (!row || row.v === null) return { kind: 'notFound' };
-    const cur = toAgent(row);
+
     if (change.onlyIf && !change.onlyIf(cur)) return { kind: 'skipped', agent: cur };
     const next = decide(cur);
     // A change never predates the state it ends: an agent's events stay in commit order by (at, id).
@@ -208,7 +229,7 @@ export class PgPauseStore implements PauseStore {
     // Nothing to write: the decision stands on the state as read.
     if (!next && !keep) return { kind: 'applied', ...outcome };
     const kept = keep?.reply(outcome);
-    const write = buildWrite({ stage, cli, version: row.v, origin: this.origin, notify: Boolean(change.notify) }, next && {
+    const write = buildWrite({ stage, cli, version, origin: this.origin, notify: Boolean(change.notify) }, next && {
       ...next,
       at,
       source: change.source,
@@ -217,7 +238,7 @@ export class PgPauseStore implements PauseStore {
     }, keep && kept ? { step: keep, kept, at: change.at } : undefined);
     let written;
     try {
-      written = await this.pool.query<{ hit: number; id: number | null }>(write);
+      written = await this.pool.query<{ hit: number; id: number | null; expired: number }>(write);
     } catch (e) {
       // docs/http.md §7.1: the step was answered meanwhile (a platform retry that overtook this
       // one); the statement wrote nothing and that answer is given.
@@ -228,7 +249,7 @@ export class PgPauseStore implements PauseStore {
       throw e;
     }
     const w = written.rows[0]!;
-    if (w.hit !== 1) return undefined;
+    if (w.hit !== 1) return w.expired ? { kind: 'expired' } : undefined;
     if (next) {
       outcome.event = {
         id: w.id!,

@@ -106,6 +106,12 @@ export interface PauseChange {
   alsoKeep?: CallStep & { reply: (outcome: PauseOutcome) => KeptReply };
   /** Queue the change notification of the event, if there is one, in the same transaction (src/delivery/outbox.store.ts). */
   notify?: boolean;
+  /**
+   * The agent as the caller just read it from this store (`getAgent`): an engine may start from
+   * it instead of reading it again. It changes nothing else: the change applies only to the
+   * agent as stored, and is decided again on that if it differs.
+   */
+  known?: AgentRecord;
 }
 
 export interface PauseOutcome {

@@ -67,7 +67,8 @@ export interface WriteKeep {
  * state when there is a change); from it the event, its outbox row and its NOTIFY (delivered
  * when the statement commits), the step's reply and the call's record. Without `cur` nothing is
  * written (`hit` 0). A step already stored is a unique violation on ivr_steps: the statement
- * fails and writes nothing. Returns `hit` (1 or 0) and the event's `id`.
+ * fails and writes nothing. A call first seen before the step's `refuseSeenBefore` writes
+ * nothing either. Returns `hit` (1 or 0), the event's `id` and `expired` (1 when the call was too old).
  */
 export function buildWrite(base: WriteBase, change: WriteChange | null, keep: WriteKeep | undefined): QueryConfig {
   const values: unknown[] = [];
@@ -78,6 +79,11 @@ export function buildWrite(base: WriteBase, change: WriteChange | null, keep: Wr
   const stage = p(base.stage, 'text');
   const cli = p(base.cli, 'text');
   const version = p(base.version, 'xid');
+  // docs/http.md §7.1: a call first seen before refuseSeenBefore writes nothing (`expired` 1).
+  const k = keep && { stage: p(keep.step.stage, 'text'), call: p(keep.step.callId, 'text'), at: p(keep.at, 'bigint') };
+  const refuse = keep?.step.refuseSeenBefore !== undefined ? p(keep.step.refuseSeenBefore, 'bigint') : undefined;
+  const tooOld = k && refuse && `SELECT 1 FROM ivr_calls WHERE stage = ${k.stage} AND call_id = ${k.call} AND first_seen < ${refuse}`;
+  const current = `stage = ${stage} AND cli = ${cli} AND xmin = ${version}${tooOld ? ` AND NOT EXISTS (${tooOld})` : ''}`;
   const parts: string[] = [];
   if (change) {
     const at = p(change.at, 'bigint');
@@ -85,8 +91,7 @@ export function buildWrite(base: WriteBase, change: WriteChange | null, keep: Wr
     const reason = p(change.reason, 'text');
     const origin = p(base.origin, 'text');
     parts.push(
-      `cur AS (UPDATE agents SET pause = ${pause}, reason = ${reason}, since = ${at}, updated_at = ${at}
-        WHERE stage = ${stage} AND cli = ${cli} AND xmin = ${version} RETURNING 1)`,
+      `cur AS (UPDATE agents SET pause = ${pause}, reason = ${reason}, since = ${at}, updated_at = ${at} WHERE ${current} RETURNING 1)`,
       `ev AS (INSERT INTO pause_events (stage, at, cli, pause, reason, source, call_id, prev_pause, prev_reason, prev_since, origin)
         SELECT ${stage}, ${at}, ${cli}, ${pause}, ${reason}, ${p(change.source, 'text')}, ${p(change.callId, 'text')},
           ${p(change.prev.pause, 'boolean')}, ${p(change.prev.reason, 'text')}, ${p(change.prev.since, 'bigint')}, ${origin} FROM cur RETURNING id)`,
@@ -94,20 +99,19 @@ export function buildWrite(base: WriteBase, change: WriteChange | null, keep: Wr
     );
     if (base.notify) parts.push(`ob AS (INSERT INTO outbox (type, event_id, name) SELECT 'pause.changed', id, ${p(change.prev.name, 'text')} FROM ev)`);
   } else {
-    parts.push(`cur AS (SELECT 1 FROM agents WHERE stage = ${stage} AND cli = ${cli} AND xmin = ${version})`);
+    parts.push(`cur AS (SELECT 1 FROM agents WHERE ${current})`);
   }
-  if (keep) {
-    const kStage = p(keep.step.stage, 'text');
-    const kCall = p(keep.step.callId, 'text');
-    const kAt = p(keep.at, 'bigint');
+  if (keep && k) {
     parts.push(
       `step AS (INSERT INTO ivr_steps (stage, call_id, step, reply, created_at)
-        SELECT ${kStage}, ${kCall}, ${p(keep.step.step, 'text')}, ${p(keep.kept.reply, 'text')}, ${kAt} FROM cur RETURNING 1)`,
-      `call AS (INSERT INTO ivr_calls (stage, call_id, first_seen, last_said) SELECT ${kStage}, ${kCall}, ${kAt}, ${p(keep.kept.said ?? null, 'text')} FROM step
+        SELECT ${k.stage}, ${k.call}, ${p(keep.step.step, 'text')}, ${p(keep.kept.reply, 'text')}, ${k.at} FROM cur RETURNING 1)`,
+      `call AS (INSERT INTO ivr_calls (stage, call_id, first_seen, last_said) SELECT ${k.stage}, ${k.call}, ${k.at}, ${p(keep.kept.said ?? null, 'text')} FROM step
         ON CONFLICT (stage, call_id) DO UPDATE SET last_said = coalesce(excluded.last_said, ivr_calls.last_said))`,
     );
   }
-  const tail = change ? ', (SELECT id FROM ev) AS id, (SELECT count(*) FROM n)::int AS notified' : ', NULL::bigint AS id';
-  const name = `pause.write.${change ? 'c' : '-'}${change && base.notify ? 'n' : '-'}${keep ? 'k' : '-'}`;
+  const tail =
+    (change ? ', (SELECT id FROM ev) AS id, (SELECT count(*) FROM n)::int AS notified' : ', NULL::bigint AS id') +
+    (tooOld ? `, (SELECT count(*) FROM (${tooOld}) AS old)::int AS expired` : ', 0 AS expired');
+  const name = `pause.write.${change ? 'c' : '-'}${change && base.notify ? 'n' : '-'}${keep ? 'k' : '-'}${tooOld ? 'e' : '-'}`;
   return { name, text: `WITH ${parts.join(',\n')}\nSELECT (SELECT count(*) FROM cur)::int AS hit${tail}`, values };
 }

@@ -59,7 +59,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL pause store (TEST_DATABASE_U
     w.sent.length = 0;
     const r = await store.applyPauseChange('test', CLI, toggle, { at: T0 + 1, source: 'webhook', notify: true });
     expect(r).toMatchObject({ kind: 'applied', changed: true, agent: { pause: true, since: T0 + 1 } });
-    expect(w.sent).toEqual(['pause.agent', 'pause.write.cn-']);
+    expect(w.sent).toEqual(['pause.agent', 'pause.write.cn--']);
     // The one write also queued the notification, with the agent's name.
     const ob = await opened.pool.query('SELECT type, event_id, name FROM outbox');
     expect(ob.rows).toEqual([{ type: 'pause.changed', event_id: r.kind === 'applied' ? r.event!.id : -1, name: 'Asha' }]);
@@ -108,6 +108,78 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL pause store (TEST_DATABASE_U
     expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
     expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
     expect(await steps.lastSaid('test', 'CA1')).toBe('first');
+  });
+
+  it('when the caller passes the agent it read (known), then an IVR toggle is that read and one write: the change, the step and the call record', async () => {
+    const w = watched(opened.pool);
+    const store = new PgPauseStore(w.pool, 'instance-a');
+    const steps = new PgIvrStepsStore(opened.pool);
+    await store.saveAgent('test', CLI, { name: 'Asha' }, T0);
+    w.sent.length = 0;
+    const known = (await store.getAgent('test', CLI))!;
+    const step = { stage: 'test' as const, callId: 'CA1', step: '/ivr/test/inbound?|', refuseSeenBefore: T0 - 60_000 };
+    const r = await store.applyPauseChange('test', CLI, toggle, {
+      at: T0 + 1,
+      source: 'ivr',
+      callId: 'CA1',
+      known,
+      alsoKeep: { ...step, reply: (o) => ({ reply: `paused=${o.agent.pause}`, said: 'on break' }) },
+    });
+    expect(r).toMatchObject({ kind: 'applied', changed: true, reply: 'paused=true', agent: { pause: true, since: T0 + 1 } });
+    expect(w.sent).toEqual(['pause.agent', 'pause.write.c-ke']);
+    expect(await steps.lastSaid('test', 'CA1')).toBe('on break');
+    // The platform's retry of the step, with the agent read again, gets the stored reply and changes nothing.
+    const again = await store.applyPauseChange('test', CLI, toggle, {
+      at: T0 + 2,
+      source: 'ivr',
+      callId: 'CA1',
+      known: (await store.getAgent('test', CLI))!,
+      alsoKeep: { ...step, reply: () => ({ reply: 'second' }) },
+    });
+    expect(again).toEqual({ kind: 'replayed', reply: 'paused=true' });
+    expect(await store.events({ stage: 'test', limit: 10 })).toHaveLength(1);
+    expect(await store.getAgent('test', CLI)).toMatchObject({ pause: true, since: T0 + 1 });
+  });
+
+  it('when the known agent is out of date, then the change is decided on the agent as stored', async () => {
+    const store = new PgPauseStore(opened.pool, 'instance-a');
+    await store.saveAgent('test', CLI, {}, T0);
+    const known = (await store.getAgent('test', CLI))!;
+    await store.applyPauseChange('test', CLI, () => ({ pause: true, reason: 'lunch' }), { at: T0 + 5, source: 'admin' });
+    const decided: boolean[] = [];
+    const r = await store.applyPauseChange(
+      'test',
+      CLI,
+      (cur) => {
+        decided.push(cur.pause);
+        return toggle(cur);
+      },
+      { at: T0 + 6, source: 'webhook', known },
+    );
+    expect(decided).toEqual([false, true]);
+    expect(r).toMatchObject({ kind: 'applied', changed: true, agent: { pause: false, since: T0 + 6 } });
+    expect((await store.events({ stage: 'test', limit: 10 })).map((e) => [e.prevPause, e.pause])).toEqual([
+      [false, true],
+      [true, false],
+    ]);
+  });
+
+  it('when the known agent belongs to a call first seen too long ago, then the change is expired and nothing is written', async () => {
+    const store = new PgPauseStore(opened.pool, 'instance-a');
+    const steps = new PgIvrStepsStore(opened.pool);
+    await store.saveAgent('test', CLI, {}, T0);
+    expect(await steps.keep({ stage: 'test', callId: 'CA1', step: 'menu' }, { reply: 'menu', said: 'Press 1' }, T0)).toMatchObject({ kind: 'kept' });
+    const r = await store.applyPauseChange('test', CLI, toggle, {
+      at: T0 + 10_000,
+      source: 'ivr',
+      callId: 'CA1',
+      known: (await store.getAgent('test', CLI))!,
+      alsoKeep: { stage: 'test', callId: 'CA1', step: 'menu|1', refuseSeenBefore: T0 + 1, reply: () => ({ reply: 'late', said: 'late' }) },
+    });
+    expect(r).toEqual({ kind: 'expired' });
+    expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
+    expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
+    expect(await steps.lastSaid('test', 'CA1')).toBe('Press 1');
   });
 
   it('when an IVR step keeps its reply without a change, then the reply is stored only while the agent is as read', async () => {
