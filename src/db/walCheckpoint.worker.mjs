@@ -25,6 +25,8 @@ db.pragma('wal_autocheckpoint = 0');
 
 let timer;
 let stopped = false;
+/** Failed passes in a row: the next waits everyMs × 2^failures (at most a minute), so a lasting error is not reported ten times a second. */
+let failures = 0;
 
 /** One passive checkpoint; `id` when the service asked for it (`{ now: id }`), echoed back. */
 function pass(id) {
@@ -33,17 +35,19 @@ function pass(id) {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     const restart = r.log >= restartFrames;
+    failures = 0;
     parentPort.postMessage({ type: 'passive', id, log: r.log, checkpointed: r.checkpointed, restart });
     // With a restart asked for, the next pass waits for `restarted` (or `stop`).
     if (restart) return;
   } catch (e) {
+    failures += 1;
     parentPort.postMessage({ type: 'error', id, message: String(e && e.message ? e.message : e) });
   }
   schedule();
 }
 
 function schedule() {
-  if (!stopped && timer === undefined) timer = setTimeout(pass, everyMs);
+  if (!stopped && timer === undefined) timer = setTimeout(pass, Math.min(everyMs * 2 ** failures, 60_000));
 }
 
 parentPort.on('message', (m) => {
