@@ -18,6 +18,12 @@ import { suppressionRoutes } from './suppression.routes.js';
  */
 const HTTP_MAX_IN_FLIGHT = 256;
 const RECORDING_MAX_IN_FLIGHT = 1000;
+/**
+ * Ready clients claimed for in one transaction on PostgreSQL (docs/http.md §9.5): a pass over 100
+ * clients in groups of 10 was ten transactions one after another, and a client was claimed for
+ * again only after the whole pass, too late for 5 starts a second once a round trip took 20 ms.
+ */
+const PG_CLIENTS_PER_CLAIM = 100;
 
 /**
  * Outbound calls: clients and their suppression lists (admin), createOutbound /
@@ -36,7 +42,13 @@ export function createOutboundFeature(deps: AppDeps, opts: SchedulerOptions = {}
   // statusCallbackUrl deliveries are written by the store with the changes they report; this
   // wakes the outbox's sender (src/delivery/delivery.feature.ts) when one may have been (docs/http.md §9.6).
   const queued = config.EVENTS_WEBHOOK_SECRET ? () => bus.emit('deliveryQueued') : undefined;
-  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, { maxInFlight, onEnded: queued, pacer: new CallPacer(deps.stores.limiters), ...opts }, async (stage, key, outcome) => {
+  const scheduler = new OutboundScheduler(deps, store, { prod, test: recording }, window, {
+    maxInFlight,
+    onEnded: queued,
+    pacer: new CallPacer(deps.stores.limiters),
+    ...(deps.stores.engine === 'postgres' ? { clientsPerClaim: PG_CLIENTS_PER_CLAIM } : {}),
+    ...opts,
+  }, async (stage, key, outcome) => {
     await service.recordOutcome(stage, key, outcome, null);
   });
   const service = new OutboundService(deps, store, window, () => scheduler.wake(), queued);

@@ -21,6 +21,13 @@ export interface SchedulerOptions {
   /** Per-client callsPerSecond, made from `Stores.limiters` (shared across instances on PostgreSQL, docs/http.md §11). */
   pacer?: CallPacer;
   /**
+   * Ready clients claimed for in one store call (default CLIENTS_PER_TURN), the event loop getting
+   * a turn between calls. More on PostgreSQL, where a claim's work is the server's rather than the
+   * event loop's and each call is a transaction of its own: the fewer calls a pass makes, the
+   * sooner it comes round to a client again (docs/http.md §9.5).
+   */
+  clientsPerClaim?: number;
+  /**
    * Called after contacts ended or requests completed were recorded: the store wrote their
    * statusCallbackUrl deliveries to the outbox in the same transactions (docs/http.md §9.6).
    * Only when EVENTS_WEBHOOK_SECRET is set (no statusCallbackUrl exists otherwise).
@@ -84,6 +91,7 @@ export class OutboundScheduler {
   private readonly pacer: CallPacer;
   private readonly pacedProd: boolean;
   private readonly onEnded: (() => void) | undefined;
+  private readonly clientsPerClaim: number;
   /**
    * Requests read for their contacts' dials, kept across ticks: what a dial uses of a request
    * (its ids, flow and category) never changes, and pausing or cancelling is checked by the
@@ -116,6 +124,7 @@ export class OutboundScheduler {
   ) {
     this.pacer = opts.pacer;
     this.onEnded = opts.onEnded;
+    this.clientsPerClaim = opts.clientsPerClaim ?? CLIENTS_PER_TURN;
     this.pacedProd = deps.config.DIALER !== 'record';
     this.pollMs = opts.pollMs ?? 200;
     this.maxInFlight = opts.maxInFlight ?? 256;
@@ -211,7 +220,7 @@ export class OutboundScheduler {
    * Claim per client as its limits allow; returns the ms until a client held back by its
    * callsPerSecond may call again, if any was. A client whose next start cannot be due yet (the
    * pacer's hints) is not claimed for; the start slot itself is taken only right before the
-   * platform request (`paced`). The clients ready go in groups of CLIENTS_PER_TURN, each group's
+   * platform request (`paced`). The clients ready go in groups of `clientsPerClaim`, each group's
    * claims in one store call (claimForClients), and the event loop gets a turn between groups.
    */
   private async claimPaced(now: number, capacity: number): Promise<number | undefined> {
@@ -228,10 +237,10 @@ export class OutboundScheduler {
     // clients (the last in order) that wait.
     const start = ready.length ? this.passes++ % ready.length : 0;
     ready.push(...ready.splice(0, start));
-    for (let i = 0; i < ready.length && capacity > 0 && this.running; i += CLIENTS_PER_TURN) {
+    for (let i = 0; i < ready.length && capacity > 0 && this.running; i += this.clientsPerClaim) {
       // Before every group, the first too: two ticks can follow each other within one turn.
       await new Promise((r) => setImmediate(r));
-      const group = ready.slice(i, i + Math.min(CLIENTS_PER_TURN, capacity)).filter((c) => !this.awaitingSlot.has(c.clientID));
+      const group = ready.slice(i, i + Math.min(this.clientsPerClaim, capacity)).filter((c) => !this.awaitingSlot.has(c.clientID));
       if (group.length === 0 || !this.running) continue;
       // One contact of each client, whose call starts when it gets a start slot (`paced`); the
       // group's claims are one store call (one transaction on PostgreSQL).
