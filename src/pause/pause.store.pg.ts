@@ -56,10 +56,11 @@ const OPTIMISTIC_ATTEMPTS = 4;
  * and `decide` run on that; then ONE statement writes the agent only if its row version is still
  * the one read (compare-and-set), and with it the event, the outbox row, the NOTIFY, the step's
  * reply and the call's record (src/pause/pause.write.pg.ts). A single statement is atomic, so all
- * of it is written or none. When another change committed in between, nothing was written and the
- * change is decided again on the new state; after OPTIMISTIC_ATTEMPTS such losses (one agent
- * changed by many at once) it takes the agent's row lock (`SELECT … FOR UPDATE`) in a transaction
- * and cannot lose again.
+ * of it is written or none. With `PauseChange.known` (a record `getAgent` returned, its row
+ * version kept here) the first read is skipped: one round trip. When another change committed
+ * in between, nothing was written and the change is decided again on the new state; after
+ * OPTIMISTIC_ATTEMPTS such losses (one agent changed by many at once) it takes the agent's row
+ * lock (`SELECT … FOR UPDATE`) in a transaction and cannot lose again.
  */
 export class PgPauseStore implements PauseStore {
   /**
