@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { AppDeps } from './deps.js';
 import { AppError } from './http/errors.js';
-import { adminGuard, allowlist, applyProxyRules, httpsOnly, perIpRateLimit, warnUntrustedProxy } from './http/access.js';
+import { accessGuards, adminGuard, applyProxyRules } from './http/access.js';
 import { hostAndOrigin } from './http/hostOrigin.js';
 import { requestLog } from './http/requestLog.js';
 import { errorHandler, handle, send } from './http/respond.js';
@@ -40,18 +40,23 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
   app.set('case sensitive routing', true);
   app.set('etag', false);
 
-  app.use(requestLog(logger, metrics));
+  // One first layer for what every request runs before any route: its log line and sample
+  // (src/http/requestLog.ts), the count of requests in flight, and the Host/Origin rules, which
+  // come before anything else; /healthz is exempt from the Host rule (docs/http.md §7.3).
+  const logRequest = requestLog(logger, metrics);
+  const checkHostAndOrigin = hostAndOrigin(config);
   // While stopping, every reply closes its connection, so no browser keeps a socket to this process (docs/http.md §8.3).
   let stopping = false;
   let inFlight = 0;
-  app.use((_req, res, next) => {
+  // 'close' is emitted once per response, also for one the client abandoned.
+  const ended = (): void => void inFlight--;
+  app.use((req, res, next) => {
+    logRequest(req, res);
     inFlight++;
-    res.once('close', () => inFlight--);
+    res.on('close', ended);
     if (stopping) res.setHeader('Connection', 'close');
-    next();
+    next(checkHostAndOrigin(req, req.path));
   });
-  // Host (DNS rebinding) and Origin (CSRF) before anything else; /healthz is exempt (docs/http.md §7.3).
-  app.use(hostAndOrigin(config));
 
   // Health first: public, answered over plain HTTP too so load balancers can probe it.
   app.use(
@@ -67,12 +72,8 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
     ]),
   );
 
-  app.use(warnUntrustedProxy(logger));
-  // The allowlist first, so a caller behind an untrusted proxy hears about TRUST_PROXY (docs/http.md §7.2).
-  // One layer per guard for all its prefixes: every request is matched once, not once per prefix.
-  app.use(GUARDED_PREFIXES, allowlist(config));
-  app.use(httpsOnly(config));
-  if (config.RATE_LIMIT_PER_IP > 0) app.use(GUARDED_PREFIXES, perIpRateLimit(config, deps.stores.limiters));
+  // The allowlist, HTTPS-only and the per-IP limit, in one layer (src/http/access.ts).
+  app.use(accessGuards({ config, logger, limiters: stores.limiters, guardedPrefixes: GUARDED_PREFIXES }));
   const sessions = createSessions(config, deps.clock, stores.sessions);
   const methods = features.flatMap((f) => f.methods ?? []);
   // Each request runs only the routers of its first path segment, in this order (src/http/dispatch.ts).
@@ -93,6 +94,8 @@ export function createApp(deps: AppDeps, features: Feature[] = createFeatures(de
     ]),
   );
 
+  // What no route answered: the features' fallbacks (the short links' `/{code}`), then 404.
+  for (const f of features) if (f.fallback) app.use(f.fallback);
   app.use((_req, _res, next) => next(new AppError('NOT_FOUND', 'no such path')));
   app.use(errorHandler(logger));
 

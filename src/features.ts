@@ -12,8 +12,7 @@ import { shortUrlFeature } from './shorturl/shorturl.feature.js';
 
 /**
  * The product's features, in mounting order. Each feature is built from the shared deps and
- * contributes webhook methods, routes and background work. A feature whose routes catch
- * everything at the root (short-URL redirects) goes last.
+ * contributes webhook methods, routes, a fallback and background work.
  */
 export function createFeatures(deps: AppDeps): Feature[] {
   // IVR prompts and menus are checked here, so invalid data stops start-up with one line.
@@ -31,7 +30,6 @@ export function createFeatures(deps: AppDeps): Feature[] {
     createMappingFeature(),
     createOutboundFeature(deps),
     userPrefsFeature(deps),
-    // Last: its redirect route `/{code}` catches single-segment paths.
     shortUrlFeature(deps),
   ];
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { LruCache } from '../lruCache.js';
 import { AppError } from './errors.js';
 import { rejection, type Limiters } from './limits.js';
@@ -37,8 +37,6 @@ export interface Client {
   unknownBecause?: 'untrusted-proxy' | 'no-x-forwarded-for';
 }
 
-const FORWARDED_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
-
 function parseIp(ip: string | undefined): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (!ip) return undefined;
   try {
@@ -60,30 +58,37 @@ function peerTrusted(req: Request): boolean {
   return !!trust && !!peer && trust(peer, 0);
 }
 
-const clients = new WeakMap<Request, Client>();
+/** Where a request keeps its client once judged (a property of the request, not a WeakMap entry per request). */
+const CLIENT = Symbol('client');
+type Judged = { [CLIENT]?: Client };
 
 /** Distinct socket peers whose judgement is kept, for requests without forwarded headers. */
 export const PEER_CACHE_SIZE = 1024;
 /** Peer address → the client it is when no forwarded header is sent (the judgement depends on nothing else). */
 const directClients = new LruCache<string, Readonly<Client>>(PEER_CACHE_SIZE);
+/** The last peer judged, in front of the cache: consecutive requests mostly come from one address. */
+let lastPeer: string | undefined;
+let lastPeerClient: Readonly<Client> | undefined;
 
 /** The caller of this request, decided once (docs/http.md §7.2). */
 export function clientOf(req: Request): Client {
-  let c = clients.get(req);
-  if (!c) clients.set(req, (c = judge(req)));
-  return c;
+  return ((req as Judged)[CLIENT] ??= judge(req));
 }
 
 function judge(req: Request): Client {
-  const forwarded = FORWARDED_HEADERS.some((h) => req.headers[h] !== undefined);
+  const h = req.headers;
+  const forwarded = h.forwarded !== undefined || h['x-forwarded-for'] !== undefined || h['x-real-ip'] !== undefined;
   const socketPeer = req.socket.remoteAddress;
   if (!forwarded && socketPeer !== undefined) {
     // Without forwarded headers req.ip is the socket peer: the client is a function of that address.
+    if (socketPeer === lastPeer) return lastPeerClient!;
     let c = directClients.get(socketPeer);
     if (!c) {
       const loopback = isLoopback(socketPeer);
       directClients.set(socketPeer, (c = Object.freeze({ address: socketPeer, limitKey: socketPeer, loopback, local: loopback })));
     }
+    lastPeer = socketPeer;
+    lastPeerClient = c;
     return c;
   }
   const peer = socketPeer ?? 'unknown';
@@ -128,25 +133,41 @@ export function applyProxyRules(app: Express, config: Config): void {
   });
 }
 
-/** Logs one `warn` line the first time a proxy on this host is not trusted (docs/http.md §7.2). */
-export function warnUntrustedProxy(logger: Logger) {
-  let warned = false;
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!warned && clientOf(req).unknownBecause) {
-      warned = true;
-      logger.warn({ unknownBecause: clientOf(req).unknownBecause }, `requests carry forwarded headers that are not believed: ${UNKNOWN_MESSAGE[clientOf(req).unknownBecause!]}`);
-    }
-    next();
-  };
-}
-
 export function ipAllowed(ip: string | undefined, list: Config['ALLOWED_IPS']): boolean {
   const addr = parseIp(ip);
   if (!addr) return false;
   return list.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
 }
 
-export function allowlist(config: Config) {
+/** `path` is `prefix` or below it (`/admin`, `/admin/…`; not `/adminx`), as Express matches a mount path. */
+export function underAny(prefixes: readonly string[]): (path: string) => boolean {
+  const below = prefixes.map((p) => `${p}/`);
+  return (path) => {
+    for (let i = 0; i < prefixes.length; i++) if (path === prefixes[i] || path.startsWith(below[i]!)) return true;
+    return false;
+  };
+}
+
+export interface AccessGuardOptions {
+  config: Config;
+  logger: Logger;
+  /** The service's limiter factory (src/http/limits.ts), for the per-IP limit. */
+  limiters: Limiters;
+  /** Paths behind the allowlist and the per-IP limit (docs/http.md §1.4). */
+  guardedPrefixes: readonly string[];
+}
+
+/**
+ * Every request's access rules after Host/Origin and health (docs/http.md §1.4, §7.2), in this
+ * order, as one middleware: one `warn` line the first time a proxy on this host is not trusted;
+ * the allowlist on guarded paths (first, so a caller behind an untrusted proxy hears about
+ * TRUST_PROXY); HTTPS-only on every path (plain HTTP only for loopback callers, ALLOW_HTTP=true,
+ * or a trusted proxy that terminated TLS); the per-IP limit on guarded paths when
+ * RATE_LIMIT_PER_IP > 0, before any body is read.
+ */
+export function accessGuards({ config, logger, limiters, guardedPrefixes }: AccessGuardOptions): RequestHandler {
+  const guarded = underAny(guardedPrefixes);
+  let warned = false;
   // Address → allowed, so each distinct address is parsed and matched against the list once.
   const judged = new LruCache<string, boolean>(PEER_CACHE_SIZE);
   const allowed = (address: string | undefined): boolean => {
@@ -155,29 +176,25 @@ export function allowlist(config: Config) {
     if (ok === undefined) judged.set(address, (ok = ipAllowed(address, config.ALLOWED_IPS)));
     return ok;
   };
+  const perIp = config.RATE_LIMIT_PER_IP > 0 ? limiters({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 }) : undefined;
+
   return (req: Request, _res: Response, next: NextFunction): void => {
     const client = clientOf(req);
-    if (client.unknownBecause) return next(new AppError('FORBIDDEN_IP', UNKNOWN_MESSAGE[client.unknownBecause]));
-    if (allowed(client.address)) return next();
-    next(new AppError('FORBIDDEN_IP', 'this address is not allowed'));
-  };
-}
-
-/** Plain HTTP is only for loopback callers, ALLOW_HTTP=true, or a trusted proxy that terminated TLS. */
-export function httpsOnly(config: Config) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    const client = clientOf(req);
-    if (config.ALLOW_HTTP || req.secure || client.loopback) return next();
-    const hint = client.unknownBecause === 'untrusted-proxy' ? '; behind a reverse proxy, set TRUST_PROXY so its X-Forwarded-Proto is believed' : '';
-    next(new AppError('HTTPS_REQUIRED', `use HTTPS${hint}`));
-  };
-}
-
-/** Per-IP limit over guarded routes (RATE_LIMIT_PER_IP > 0); runs before the body is read. */
-export function perIpRateLimit(config: Config, limiters: Limiters) {
-  const limiter = limiters({ name: 'perIp', points: config.RATE_LIMIT_PER_IP, durationSeconds: 1 });
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    limiter.consume(clientOf(req).limitKey).then(
+    if (client.unknownBecause && !warned) {
+      warned = true;
+      logger.warn({ unknownBecause: client.unknownBecause }, `requests carry forwarded headers that are not believed: ${UNKNOWN_MESSAGE[client.unknownBecause]}`);
+    }
+    const isGuarded = guarded(req.path);
+    if (isGuarded) {
+      if (client.unknownBecause) return next(new AppError('FORBIDDEN_IP', UNKNOWN_MESSAGE[client.unknownBecause]));
+      if (!allowed(client.address)) return next(new AppError('FORBIDDEN_IP', 'this address is not allowed'));
+    }
+    if (!config.ALLOW_HTTP && !client.loopback && !req.secure) {
+      const hint = client.unknownBecause === 'untrusted-proxy' ? '; behind a reverse proxy, set TRUST_PROXY so its X-Forwarded-Proto is believed' : '';
+      return next(new AppError('HTTPS_REQUIRED', `use HTTPS${hint}`));
+    }
+    if (!isGuarded || !perIp) return next();
+    perIp.consume(client.limitKey).then(
       () => next(),
       (r: unknown) => next(rejection(r)),
     );

@@ -1,10 +1,10 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
 import type { Config } from '../config.js';
 import { LruCache } from '../lruCache.js';
 import { AppError } from './errors.js';
 
 /**
- * Host, origin and browser rules (docs/http.md §7.3), one middleware early in app.ts:
+ * Host, origin and browser rules (docs/http.md §7.3), checked in app.ts's first layer:
  * 1. `Host` must name this service (421 MISDIRECTED_REQUEST otherwise), so a DNS-rebinding page
  *    on another name never reaches a route. `/healthz` is exempt for load balancers.
  * 2. A state-changing request to `/admin/*`, `/mapping/*` or the central webhook with an `Origin`
@@ -63,37 +63,45 @@ const ADMIN_BODY = /^(application\/json|application\/[a-z0-9.+-]+\+json|text\/cs
 /** Distinct Host header values whose host name is kept (a client sends one value again and again). */
 export const HOST_CACHE_SIZE = 256;
 
-export function hostAndOrigin(config: Config) {
+/** The check of a request's Host, Origin and admin body type: the refusal, or undefined when it may go on. */
+export function hostAndOrigin(config: Config): (req: Request, path: string) => AppError | undefined {
   const hosts = serviceHosts(config);
-  // Host header → its host name (null: no host), so `new URL` parses each distinct value once.
+  // Host header → its host name (null: no host), so `new URL` parses each distinct value once;
+  // the last one is kept in front of the cache, since a client sends the same value again and again.
   const names = new LruCache<string, string | null>(HOST_CACHE_SIZE);
+  let lastHeader: string | undefined;
+  let lastName: string | null = null;
   const nameOf = (header: string): string | undefined => {
-    let name = names.get(header);
-    if (name === undefined) names.set(header, (name = hostName(header) ?? null));
-    return name ?? undefined;
+    if (header !== lastHeader) {
+      let name = names.get(header);
+      if (name === undefined) names.set(header, (name = hostName(header) ?? null));
+      lastHeader = header;
+      lastName = name;
+    }
+    return lastName ?? undefined;
   };
   const baseOrigins = new Set([config.PUBLIC_BASE_URL, config.SHORTURL_BASE_URL].filter((u): u is string => !!u).map(origin));
 
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!EXEMPT_HOST_PATHS.has(req.path)) {
+  return (req: Request, path: string): AppError | undefined => {
+    if (!EXEMPT_HOST_PATHS.has(path)) {
       const host = req.headers.host === undefined ? undefined : nameOf(req.headers.host);
       if (host === undefined || !hosts.has(host)) {
-        return next(new AppError('MISDIRECTED_REQUEST', 'this service does not answer for that Host; add the name to ALLOWED_HOSTS (or PUBLIC_BASE_URL)'));
+        return new AppError('MISDIRECTED_REQUEST', 'this service does not answer for that Host; add the name to ALLOWED_HOSTS (or PUBLIC_BASE_URL)');
       }
     }
-    if (SAFE_METHODS.has(req.method) || !CSRF_PREFIXES.some((p) => under(req.path, p))) return next();
+    if (SAFE_METHODS.has(req.method) || !CSRF_PREFIXES.some((p) => under(path, p))) return undefined;
 
     const given = req.headers.origin;
     if (given !== undefined) {
       const own = given.toLowerCase() === `${req.protocol}://${req.headers.host ?? ''}`.toLowerCase() || baseOrigins.has(given.toLowerCase());
-      if (!own) return next(new AppError('FORBIDDEN', 'requests from a page on another origin are refused'));
+      if (!own) return new AppError('FORBIDDEN', 'requests from a page on another origin are refused');
     }
     if (String(req.headers['sec-fetch-site'] ?? '').toLowerCase() === 'cross-site') {
-      return next(new AppError('FORBIDDEN', 'cross-site requests are refused'));
+      return new AppError('FORBIDDEN', 'cross-site requests are refused');
     }
-    if (under(req.path, '/admin') && req.path !== LOGIN_PATH && hasBody(req) && !ADMIN_BODY.test(req.headers['content-type'] ?? '')) {
-      return next(new AppError('UNSUPPORTED_MEDIA_TYPE', 'the admin API takes Content-Type application/json (or text/csv for imports)'));
+    if (under(path, '/admin') && path !== LOGIN_PATH && hasBody(req) && !ADMIN_BODY.test(req.headers['content-type'] ?? '')) {
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'the admin API takes Content-Type application/json (or text/csv for imports)');
     }
-    next();
+    return undefined;
   };
 }

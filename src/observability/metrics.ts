@@ -68,18 +68,30 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
  * The child of a labelled metric for each label-value combination, bound once and kept: a
- * per-request `observe({…})`/`inc({…})` checks and converts its labels object every time. At
- * most `max` children are kept (label values here come from code: methods, route patterns,
- * statuses, stages), past that each combination is looked up per call.
+ * per-request `observe({…})`/`inc({…})` checks and converts its labels object every time. Children
+ * are kept in one map per label, so finding one builds no key. At most `max` children are kept
+ * (label values here come from code: methods, route patterns, statuses, stages), past that each
+ * combination is looked up per call.
  */
 export function boundChildren<C>(metric: { labels(...values: string[]): C }, max = 1000): (...values: string[]) => C {
-  const children = new Map<string, C>();
+  type Level = Map<string, Level | C>;
+  const root: Level = new Map();
+  let kept = 0;
   return (...values: string[]): C => {
-    const key = values.join('\u0000');
-    let child = children.get(key);
+    let level = root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Level | undefined;
+      if (next === undefined) level.set(values[i]!, (next = new Map()));
+      level = next;
+    }
+    let child = level.get(values[last]!) as C | undefined;
     if (child === undefined) {
       child = metric.labels(...values);
-      if (children.size < max) children.set(key, child);
+      if (kept < max) {
+        level.set(values[last]!, child);
+        kept++;
+      }
     }
     return child;
   };

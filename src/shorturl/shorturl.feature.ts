@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.js';
 import type { Feature } from '../webhook/registry.js';
 import { serviceHosts } from '../http/hostOrigin.js';
-import { shortUrlRoutes } from './shorturl.routes.js';
+import { shortLinkRedirect, shortUrlRoutes } from './shorturl.routes.js';
 import { ShortUrlService, type ShortUrlServiceOptions } from './shorturl.service.js';
 import { TokenBook } from './tokens.js';
 import { VisitCounter } from './visitCounter.js';
@@ -10,8 +10,8 @@ import { VisitCounter } from './visitCounter.js';
 const FLUSH_INTERVAL_MS = 1_000;
 
 /**
- * Short URLs (docs/http.md §3): creation, stats and the public redirect `/{code}`. Its redirect route
- * catches single-segment paths, so this feature must be the last in `createFeatures()`.
+ * Short URLs (docs/http.md §3): creation, stats and the public redirect `/{code}`, the feature's
+ * fallback: it catches single-segment paths, so it runs after every feature's routes.
  */
 export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions = {}): Feature {
   const { config, logger, clock, metrics } = deps;
@@ -29,6 +29,7 @@ export function shortUrlFeature(deps: AppDeps, options: ShortUrlServiceOptions =
   return {
     name: 'shorturl',
     routes: (router) => shortUrlRoutes(router, { service, tokens, ownHosts, config, clock, limiters: deps.stores.limiters }),
+    fallback: shortLinkRedirect({ service, config, limiters: deps.stores.limiters }),
     start() {
       timer ??= setInterval(() => void visits.flush(), FLUSH_INTERVAL_MS);
       timer.unref();

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Config } from '../config.js';
 import { clientOf } from '../http/access.js';
 import { rejection, type Limiters } from '../http/limits.js';
@@ -9,7 +9,7 @@ import { handle, send } from '../http/respond.js';
 import { route, stageGuard } from '../http/routing.js';
 import type { Clock } from '../clock.js';
 import { checkLongUrl, checkSlug, parseIsoInstant, SLUG } from './shorturl.rules.js';
-import type { ShortUrlService } from './shorturl.service.js';
+import type { Resolution, ShortUrlService } from './shorturl.service.js';
 import type { TokenBook, TokenEntry } from './tokens.js';
 
 /** Wrong custTokens allowed per client address per minute (docs/http.md §7.4). */
@@ -36,15 +36,13 @@ const optional = (params: Params, name: string): string | undefined => {
 
 const codeParam = (req: Request): string => (typeof req.params.code === 'string' ? req.params.code : '');
 
-/** Routes of docs/http.md §3. The redirect catches single-segment paths, so it is mounted last. */
+/** Routes of docs/http.md §3 but the redirect (shortLinkRedirect). */
 export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
   const { service, tokens, ownHosts, config, clock, limiters } = deps;
   const perMinute = config.SHORTURL_CREATES_PER_MINUTE;
   const limiter = perMinute > 0 ? limiters({ name: 'shortUrlCreates', points: perMinute, durationSeconds: 60 }) : undefined;
   // docs/http.md §7.4: token guessing and code guessing are throttled per client address.
   const badTokens = limiters({ name: 'shortUrlBadTokens', points: BAD_TOKENS_PER_MINUTE, durationSeconds: 60 });
-  const missesPerMinute = config.SHORTURL_MISSES_PER_MINUTE;
-  const misses = missesPerMinute > 0 ? limiters({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
   const TOO_MANY_BAD_TOKENS = 'too many wrong custTokens from this address, try again later';
 
   /**
@@ -113,30 +111,55 @@ export function shortUrlRoutes(router: Router, deps: ShortUrlRouteDeps): void {
     },
     stageGuard,
   );
+}
 
+export interface ShortLinkRedirectDeps {
+  service: ShortUrlService;
+  config: Config;
+  /** The service's limiter factory (src/http/limits.ts). */
+  limiters: Limiters;
+}
+
+/**
+ * `GET|HEAD /{code}` (docs/http.md §3): the feature's fallback, run after every feature's routes
+ * (it catches single-segment paths). A plain middleware rather than `router.get('/:code')`: an
+ * Express route would also answer OPTIONS for every single-segment path, where the app's 404
+ * belongs. A link in the cache is answered without waiting for anything.
+ */
+export function shortLinkRedirect({ service, config, limiters }: ShortLinkRedirectDeps): RequestHandler {
   const status = config.SHORTURL_REDIRECT_STATUS;
-  // A plain middleware rather than `router.get('/:code')`: an Express route would also answer
-  // OPTIONS for every single-segment path, where the app's 404 belongs.
-  router.use((req: Request, res: Response, next: NextFunction): void => {
+  const missesPerMinute = config.SHORTURL_MISSES_PER_MINUTE;
+  const misses = missesPerMinute > 0 ? limiters({ name: 'shortUrlMisses', points: missesPerMinute, durationSeconds: 60 }) : undefined;
+  // Known codes always redirect; only misses count, so guessing codes is slowed to
+  // SHORTURL_MISSES_PER_MINUTE per address (docs/http.md §7.4).
+  const countMiss = async (req: Request): Promise<void> => {
+    await misses!.consume(clientOf(req).limitKey).catch((r: unknown) => Promise.reject(rejection(r, 'too many unknown short links from this address, try again later')));
+  };
+
+  const answer = (req: Request, res: Response, next: NextFunction, found: Resolution): void => {
+    if (found.kind === 'unknown') {
+      // Left to the app's 404, as is anything that cannot be a code, so both get the very same
+      // reply and the redirect cannot be used to tell which codes exist.
+      if (!misses) return next();
+      countMiss(req).then(() => next(), next);
+      return;
+    }
+    res.locals.route = '/:code';
+    if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
+    res.statusCode = status;
+    res.setHeader('Location', found.longUrl);
+    // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
+    res.setHeader('Cache-Control', 'private, max-age=0');
+    res.end();
+  };
+
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     const code = CODE_PATH.exec(req.path)?.[1];
-    // Anything that cannot be a code is left to the app's 404, as is an unknown code, so both
-    // get the very same reply and the redirect cannot be used to tell which codes exist.
     if (code === undefined) return next();
-    service.resolve(code, req.method === 'GET').then(async (found) => {
-      if (found.kind === 'unknown') {
-        // Known codes always redirect; only misses count, so guessing codes is slowed to
-        // SHORTURL_MISSES_PER_MINUTE per address (docs/http.md §7.4).
-        if (misses) await misses.consume(clientOf(req).limitKey).catch((r: unknown) => Promise.reject(rejection(r, 'too many unknown short links from this address, try again later')));
-        return next();
-      }
-      res.locals.route = '/:code';
-      if (found.kind === 'gone') return next(new AppError('GONE', 'this short link has expired'));
-      res.status(status);
-      res.setHeader('Location', found.longUrl);
-      // Browsers must come back to us (to count the visit) rather than replay a cached redirect.
-      res.setHeader('Cache-Control', 'private, max-age=0');
-      res.end();
-    }).catch(next);
-  });
+    const countVisit = req.method === 'GET';
+    const known = service.resolveCached(code, countVisit);
+    if (known) return answer(req, res, next, known);
+    service.resolve(code, countVisit).then((found) => answer(req, res, next, found), next);
+  };
 }

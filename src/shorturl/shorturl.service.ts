@@ -105,19 +105,33 @@ export class ShortUrlService {
 
   /** Where `/{code}` leads now; a GET (`countVisit`) that redirects counts one visit. */
   async resolve(code: string, countVisit: boolean): Promise<Resolution> {
-    let link = this.cache.get(code);
-    if (!link || this.clock.now() - link.cachedAt >= CACHE_TTL_MS) {
-      const readAt = this.clock.now();
-      const row = await this.store.byCode(code);
-      if (!row) {
-        this.cache.delete(code);
-        this.counted.notFound.inc();
-        return { kind: 'unknown' };
-      }
-      link = { longUrl: row.longUrl, expiresAt: row.expiresAt, cachedAt: readAt };
-      this.cache.set(code, link);
+    const known = this.resolveCached(code, countVisit);
+    if (known) return known;
+    const readAt = this.clock.now();
+    const row = await this.store.byCode(code);
+    if (!row) {
+      this.cache.delete(code);
+      this.counted.notFound.inc();
+      return { kind: 'unknown' };
     }
+    const link = { longUrl: row.longUrl, expiresAt: row.expiresAt, cachedAt: readAt };
+    this.cache.set(code, link);
+    return this.decide(code, link, countVisit, this.clock.now());
+  }
+
+  /**
+   * `resolve` answered from the cache alone, without waiting (the redirect's hot path), or
+   * undefined when the link is not cached or was read more than CACHE_TTL_MS ago.
+   */
+  resolveCached(code: string, countVisit: boolean): Resolution | undefined {
+    const link = this.cache.get(code);
+    if (!link) return undefined;
     const now = this.clock.now();
+    if (now - link.cachedAt >= CACHE_TTL_MS) return undefined;
+    return this.decide(code, link, countVisit, now);
+  }
+
+  private decide(code: string, link: CachedLink, countVisit: boolean, now: number): Resolution {
     if (link.expiresAt !== null && now >= link.expiresAt) {
       this.counted.gone.inc();
       return { kind: 'gone' };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Params } from '../http/params.js';
 import type { Stage } from '../http/routing.js';
 
@@ -33,6 +33,11 @@ export interface Feature {
   methods?: WebhookMethod[];
   /** Mount routes; called in feature order after the shared middleware. */
   routes?(router: Router): void;
+  /**
+   * For requests no feature's route answered, run in feature order after all of them, before the
+   * app's 404 (the short links' `/{code}`, which catches single-segment paths).
+   */
+  fallback?: RequestHandler;
   /** Start background work (schedulers, flushers); not called by tests that only need routes. */
   start?(): void;
   /**
