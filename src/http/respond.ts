@@ -48,22 +48,43 @@ function routeLabel(req: Request): string | undefined {
   return req.route ? `${req.baseUrl}${String(req.route.path)}` : undefined;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+const XML_TYPE = 'application/xml; charset=utf-8';
+
+/**
+ * The reply's text with the headers Express's res.json/res.send would give it (Content-Type,
+ * Content-Length; no ETag, which app.ts turns off), without their content-type parsing and
+ * settings look-ups. Express answers the few cases this does not handle itself: a status whose
+ * reply has no body (204, 205, 304), a Content-Type set earlier, and a conditional request
+ * (If-None-Match, If-Modified-Since), which Express may turn into a 304.
+ */
+function reply(req: Request, res: Response, status: number, type: string, text: string): void {
+  res.status(status);
+  const h = req.headers;
+  const typed = res.getHeader('content-type') !== undefined;
+  if (typed || status === 204 || status === 205 || status === 304 || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) {
+    // As res.json (keeps a Content-Type set earlier) and res.type(XML).send did.
+    if (type === XML_TYPE || !typed) res.type(type);
+    res.send(text);
+    return;
+  }
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  if (req.method === 'HEAD') res.end();
+  else res.end(text, 'utf8');
+}
+
 export function send(req: Request, res: Response, status: number, data: Record<string, unknown>): void {
   res.locals.route ??= routeLabel(req);
-  res.status(status);
-  if (negotiate(req, res) === 'xml') {
-    res.type('application/xml; charset=utf-8').send(renderXml(data));
-  } else {
-    res.json(data);
-  }
+  if (negotiate(req, res) === 'xml') reply(req, res, status, XML_TYPE, renderXml(data));
+  else reply(req, res, status, JSON_TYPE, JSON.stringify(data));
 }
 
 /** A reply whose JSON is a top-level array (lists such as agents or events); XML gets repeated `<item>`. */
 export function sendList(req: Request, res: Response, status: number, items: unknown[]): void {
   res.locals.route ??= routeLabel(req);
-  res.status(status);
-  if (negotiate(req, res) === 'xml') res.type('application/xml; charset=utf-8').send(renderXmlList(items));
-  else res.json(items);
+  if (negotiate(req, res) === 'xml') reply(req, res, status, XML_TYPE, renderXmlList(items));
+  else reply(req, res, status, JSON_TYPE, JSON.stringify(items));
 }
 
 /**
@@ -81,7 +102,7 @@ function wantsErrorPage(req: Request, res: Response, err: AppError): boolean {
 
 export function sendError(req: Request, res: Response, err: AppError): void {
   res.locals.errorCode = err.code;
-  for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  for (const k in err.headers) res.setHeader(k, err.headers[k]!);
   if (wantsErrorPage(req, res, err)) {
     if (err.status === 401) {
       const next = req.method === 'GET' ? safeNext(req.originalUrl) : undefined;
@@ -89,7 +110,8 @@ export function sendError(req: Request, res: Response, err: AppError): void {
     }
     return sendErrorPage(res, err.status, err.code, err.message);
   }
-  send(req, res, err.status, { ...(res.locals.failure ?? {}), error: err.toBody() });
+  const failure = res.locals.failure;
+  send(req, res, err.status, failure ? { ...failure, error: err.toBody() } : { error: err.toBody() });
 }
 
 /** Express error middleware: AppErrors as they are, anything else as INTERNAL without details. */
