@@ -352,13 +352,17 @@ export class PgOutboundStore implements OutboundStore {
    */
   private async claimLocked(c: PgClient, owner: string, now: number, leaseUntil: number, stage: Stage, clientIDs: string[], perClient: number) {
     // Each client's first contacts due, up to its room (`room.n`), through outbound_contacts_client_due.
+    // One a client (the scheduler's claim) is a constant LIMIT: the planner then expects as many
+    // rows as clients and updates them through the primary key; with `LIMIT room.n` it guessed ten
+    // a client and hashed the whole table to update them (a scan of every contact per claim).
+    const limit = perClient === 1 ? '1' : 'room.n';
     const firstDue = (extra: string) => `SELECT x.* FROM room CROSS JOIN LATERAL (
          SELECT c.stage, c.req_id, c.seq, ${onList('c')} AS on_list
          FROM outbound_contacts c JOIN outbound_requests r ON r.stage = c.stage AND r.req_id = c.req_id
          WHERE ${DUE} AND (c.lease_owner IS NULL OR c.lease_owner <> $2) AND r.paused_at IS NULL
            AND c.stage = $4 AND c.client_id = room.id ${extra}
-         ORDER BY c.due_at LIMIT greatest(room.n, 0)
-         FOR UPDATE OF c SKIP LOCKED) x`;
+         ORDER BY c.due_at LIMIT ${limit}
+         FOR UPDATE OF c SKIP LOCKED) x WHERE room.n > 0`;
     const r = await c.query<ClaimedContact & { keys: string; kind: 'claimed' | 'suppressed'; status: ContactStatus; outcome: null; duration_seconds: null; url: string | null }>(
       `WITH room AS (
          SELECT k.id, LEAST($6::int, coalesce(cl.max_concurrent, $7::int) - (${inFlight('$4', 'k.id', '$1')})) AS n
