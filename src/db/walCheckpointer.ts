@@ -16,8 +16,9 @@ import type { Db } from './open.js';
  * connection: it is the only writer, so it waits for nothing, it copies only the frames written
  * since the worker's pass, and the next write starts the WAL from its beginning. (A RESTART on
  * the worker's connection would hold the writer lock, and a deferred transaction of the service
- * that had read and then wanted to write would fail with SQLITE_BUSY at once.) The worker's CPU
- * is the process's CPU, as before.
+ * that had read and then wanted to write would fail with SQLITE_BUSY at once.) Left on the
+ * serving connection: with synchronous=NORMAL the first commit into a reused WAL fsyncs its
+ * header, one small fsync each time the WAL starts over. The worker's CPU is the process's CPU.
  */
 
 export interface CheckpointerOptions {
