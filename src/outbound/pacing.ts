@@ -13,6 +13,8 @@ export const SLOT_MARGIN_MS = 20;
 export interface Taken {
   slots: number[];
   waitMs: number;
+  /** How long after its second began the slot came back (the limiter's round trip and wait for a connection). */
+  lateMs?: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export class CallPacer {
         await limiter.consume(`${key}:${slot}`);
         hints[slot] = now + durationMs;
         this.nextStart.set(key, now + Math.floor(500 / callsPerSecond));
-        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)) };
+        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)), lateMs: this.now() - now };
       } catch (e) {
         // Another instance (or an earlier turn) holds it: remember until when.
         if (!(e instanceof RateLimiterRes)) throw e;
@@ -86,6 +88,22 @@ export class CallPacer {
       }
     }
     return { slots: [], waitMs: Math.max(1, Math.min(...hints) - now) };
+  }
+
+  /**
+   * The call of a slot that came back late (`Taken.lateMs`) has just been sent: its second starts
+   * again now, so the slot's next start is a second after this call's rather than after the take
+   * (docs/http.md §9.5). On PostgreSQL the limiter stamps its second when its query is made, before
+   * it waits for a pooled connection; when those waits differ from one take to the next by more
+   * than the slot's margin, two calls of one slot would go out less than a second apart.
+   */
+  async restartSecond(stage: Stage, clientID: string, callsPerSecond: number, slot: number): Promise<void> {
+    const key = `${stage}:${clientID}`;
+    const { durationMs } = shape(callsPerSecond);
+    const from = this.now();
+    await this.limiter(callsPerSecond).block(`${key}:${slot}`, durationMs / 1000);
+    const hints = this.freeAt.get(key);
+    if (hints && slot < hints.length) hints[slot] = Math.max(hints[slot]!, from + durationMs);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPgPool } from '../../src/db/pg.js';
-import { memoryLimiters, pgLimiters } from '../../src/http/limits.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { memoryLimiters, pgLimiters, type Limiters } from '../../src/http/limits.js';
 import { CallPacer, SLOT_MARGIN_MS } from '../../src/outbound/pacing.js';
 import { createPgTestSchema, TEST_DATABASE_URL } from '../helpers/pgTestDb.js';
 
@@ -47,6 +48,38 @@ describe('call pacer', () => {
     expect(taken.slots).toEqual([0]);
     expect(taken.waitMs).toBeGreaterThan(1_900);
     expect(taken.waitMs).toBeLessThanOrEqual(2_000 + SLOT_MARGIN_MS);
+  });
+
+  it('when a slot comes back late and its call is sent then, then its second starts again at the send, for every instance', async () => {
+    // A shared limiter whose answers take 300 ms (a PostgreSQL limiter waiting for a pooled
+    // connection): it stamps the slot's second when asked, 300 ms before the call goes out.
+    const shared = new Map<string, RateLimiterAbstract>();
+    const slow: Limiters = (spec) => {
+      let l = shared.get(spec.name);
+      if (!l) {
+        l = memoryLimiters(spec);
+        const consume = l.consume.bind(l);
+        l.consume = async (...args) => {
+          const res = await consume(...args);
+          await new Promise((r) => setTimeout(r, 300));
+          return res;
+        };
+        shared.set(spec.name, l);
+      }
+      return l;
+    };
+    const here = new CallPacer(slow);
+    const asked = Date.now();
+    const taken = await here.take('prod', 'acme', 1);
+    expect(taken.slots).toEqual([0]);
+    expect(taken.lateMs).toBeGreaterThanOrEqual(290);
+    await here.restartSecond('prod', 'acme', 1, 0);
+    // Just past a second after the take was asked, another instance (no hints of its own) finds
+    // the slot still held: its second began again when the call was sent, 300 ms later.
+    await new Promise((r) => setTimeout(r, Math.max(0, asked + 1_000 + SLOT_MARGIN_MS + 10 - Date.now())));
+    const there = new CallPacer(slow);
+    expect((await there.take('prod', 'acme', 1)).slots).toEqual([]);
+    expect(here.readyIn('prod', 'acme')).toBeGreaterThan(0);
   });
 
   it('when a pacer is asked as often as it allows for 2.2 s, then no rolling second holds more than callsPerSecond starts and starts are half an interval apart', async () => {
