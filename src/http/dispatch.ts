@@ -43,8 +43,21 @@ function noting(router: Router, seen: Set<string | typeof ANY>): Router {
   });
 }
 
+/** What `dispatchByFirstSegment` returns: the middleware, and whether any of its routers may answer a path. */
+export type Dispatcher = RequestHandler & {
+  /** False when no mount registered the path's first segment nor any-path routes: the middleware would only call next(). */
+  serves(path: string): boolean;
+  stack: { handle: Router }[];
+};
+
+/** `/admin/test/agents` → `admin`; `/` → ``. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end === -1 ? path.slice(1) : path.slice(1, end);
+}
+
 /** One middleware running `mounts` by the request's first path segment (see above). */
-export function dispatchByFirstSegment(mounts: Mount[]): RequestHandler {
+export function dispatchByFirstSegment(mounts: Mount[]): Dispatcher {
   const registered = mounts.map((mount) => {
     const router = express.Router({ caseSensitive: true });
     const seen = new Set<string | typeof ANY>();
@@ -59,11 +72,11 @@ export function dispatchByFirstSegment(mounts: Mount[]): RequestHandler {
       registered.filter((m) => m.seen.has(segment) || m.seen.has(ANY)).map((m) => m.router),
     );
   }
+  const chainOf = (path: string): Router[] => bySegment.get(firstSegment(path)) ?? anyPath;
 
   const dispatch = (req: Request, res: Response, next: NextFunction): void => {
-    const path = req.path;
-    const end = path.indexOf('/', 1);
-    const chain = bySegment.get(end === -1 ? path.slice(1) : path.slice(1, end)) ?? anyPath;
+    const chain = chainOf(req.path);
+    if (chain.length === 0) return next();
     let i = 0;
     // As between app-level routers: an error skips the rest; 'router' ends only the router that said it.
     const step = (err?: unknown): void => {
@@ -74,6 +87,9 @@ export function dispatchByFirstSegment(mounts: Mount[]): RequestHandler {
     };
     step();
   };
-  // The mounted routers, as an Express router lists its layers, for what lists the routes served (test/openapi).
-  return Object.assign(dispatch, { stack: registered.map((m) => ({ handle: m.router })) });
+  return Object.assign(dispatch, {
+    serves: (path: string) => chainOf(path).length > 0,
+    // The mounted routers, as an Express router lists its layers, for what lists the routes served (test/openapi).
+    stack: registered.map((m) => ({ handle: m.router })),
+  });
 }
