@@ -35,6 +35,8 @@ export interface CheckpointerStats {
   passive: number;
   /** RESTART checkpoints the serving connection ran when the worker asked. */
   restarts: number;
+  /** RESTARTs that could not finish at once because another connection was reading (not waited for). */
+  restartsBusy: number;
   /** The WAL's length in frames at the worker's last pass, and the most it held at a pass. */
   lastLogFrames: number;
   maxLogFrames: number;
@@ -73,7 +75,7 @@ export function startWalCheckpointer(db: Db, opts: CheckpointerOptions = {}): Wa
     // Plain JavaScript: no loader, and none of the main thread's flags (--cpu-prof…).
     execArgv: [],
   });
-  const stats: CheckpointerStats = { passive: 0, restarts: 0, lastLogFrames: 0, maxLogFrames: 0, lastCheckpointedFrames: 0 };
+  const stats: CheckpointerStats = { passive: 0, restarts: 0, restartsBusy: 0, lastLogFrames: 0, maxLogFrames: 0, lastCheckpointedFrames: 0 };
   let stopping = false;
   let nextId = 1;
   const waiting = new Map<number, () => void>();
@@ -100,11 +102,18 @@ export function startWalCheckpointer(db: Db, opts: CheckpointerOptions = {}): Wa
     stats.lastCheckpointedFrames = m.checkpointed;
     stats.maxLogFrames = Math.max(stats.maxLogFrames, m.log);
     if (m.restart && !stopping && db.open) {
+      // Never wait on the event loop: a reader of another process (an operator's sqlite3 shell,
+      // a backup) may hold the WAL; then this RESTART says busy and the next one tries again.
+      const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma('busy_timeout = 0');
       try {
-        db.pragma('wal_checkpoint(RESTART)');
-        stats.restarts += 1;
+        const [r] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
+        if (r?.busy) stats.restartsBusy += 1;
+        else stats.restarts += 1;
       } catch (e) {
         opts.onError?.(`WAL restart failed: ${(e as Error).message}`);
+      } finally {
+        db.pragma(`busy_timeout = ${busyTimeout}`);
       }
       worker.postMessage('restarted');
     }

@@ -100,6 +100,29 @@ describe('SQLite checkpoints (8.6)', () => {
     expect(db.prepare('SELECT count(*) FROM filler').pluck().get()).toBe(rows + 10);
   });
 
+  it('when another connection is reading as a restart falls due, then the serving connection does not wait for it: the restart is counted busy and retried later', async () => {
+    const { db, path, writeFrames } = database();
+    // A wait would be this long: the test would time out.
+    db.pragma('busy_timeout = 120000');
+    const cp = checkpointer(db, { everyMs: 3_600_000, restartFrames: 1_000 });
+    writeFrames(600);
+    const reader = new Database(path, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM filler').get();
+      writeFrames(600);
+      await cp.passNow();
+      expect(cp.stats.restarts).toBe(0);
+      expect(cp.stats.restartsBusy).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(120_000);
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+    await cp.passNow();
+    expect(cp.stats.restarts).toBe(1);
+  }, 20_000);
+
   it('when the service writes without pause, then the worker keeps the WAL bounded on its own, reusing the file', async () => {
     const { db, path, write } = database();
     const restartFrames = 1_000;
