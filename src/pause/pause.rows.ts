@@ -1,5 +1,5 @@
 import type { Stage } from '../http/routing.js';
-import type { AgentRecord, PauseEventRecord, PauseSource } from './pause.store.js';
+import type { AgentRecord, PauseEventRecord, PauseSource, PauseTarget } from './pause.store.js';
 
 /**
  * The rows of the pause tables (`agents`, `pause_events`; migration 010 and migrations-pg 010) as
@@ -71,3 +71,17 @@ export const toPauseEvent = (r: PauseEventRow): PauseEventRecord => ({
   prevReason: r.prev_reason,
   prevSince: r.prev_since,
 });
+
+/** The event a pause change wrote: `next` at `at`, ending the state `prev` (both engines' stores). */
+export function changedEvent(
+  id: number,
+  stage: Stage,
+  cli: string,
+  at: number,
+  next: PauseTarget,
+  source: PauseSource,
+  callId: string | null,
+  prev: AgentRecord,
+): PauseEventRecord {
+  return { id, stage, at, cli, pause: next.pause, reason: next.reason, source, callId, prevPause: prev.pause, prevReason: prev.reason, prevSince: prev.since };
+}

@@ -14,7 +14,7 @@ import type {
   PauseTarget,
 } from './pause.store.js';
 import { checkCallStep, keepCallStep, storedReply } from '../ivr/ivr.steps.store.pg.js';
-import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
+import { AGENT_COLUMNS, changedEvent, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 import { buildWrite, READ_AGENT, READ_AGENT_AND_STEP, type VersionedRow } from './pause.write.pg.js';
 
 const EVENT_COLUMNS = pauseEventColumns();
@@ -252,19 +252,7 @@ export class PgPauseStore implements PauseStore {
     const w = written.rows[0]!;
     if (w.hit !== 1) return w.expired ? { kind: 'expired' } : undefined;
     if (next) {
-      outcome.event = {
-        id: w.id!,
-        stage,
-        at,
-        cli,
-        pause: next.pause,
-        reason: next.reason,
-        source: change.source,
-        callId: change.callId ?? null,
-        prevPause: cur.pause,
-        prevReason: cur.reason,
-        prevSince: cur.since,
-      };
+      outcome.event = changedEvent(w.id!, stage, cli, at, next, change.source, change.callId ?? null, cur);
     }
     return kept ? { kind: 'applied', ...outcome, reply: kept.reply } : { kind: 'applied', ...outcome };
   }

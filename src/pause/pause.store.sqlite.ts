@@ -11,7 +11,7 @@ import type {
   PauseTarget,
 } from './pause.store.js';
 import { SqliteCallSteps } from '../ivr/ivr.steps.store.sqlite.js';
-import { AGENT_COLUMNS, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
+import { AGENT_COLUMNS, changedEvent, pauseEventColumns, toAgent, toPauseEvent, type AgentRow, type PauseEventRow } from './pause.rows.js';
 
 const EVENT_COLUMNS = pauseEventColumns();
 
@@ -110,19 +110,7 @@ export class SqlitePauseStore implements PauseStore {
           );
           const id = Number(info.lastInsertRowid);
           if (change.notify) this.queueNotificationStmt.run(id, cur.name);
-          const event: PauseEventRecord = {
-            id,
-            stage,
-            at,
-            cli,
-            pause: next.pause,
-            reason: next.reason,
-            source: change.source,
-            callId,
-            prevPause: cur.pause,
-            prevReason: cur.reason,
-            prevSince: cur.since,
-          };
+          const event = changedEvent(id, stage, cli, at, next, change.source, callId, cur);
           outcome = { agent: { ...cur, pause: next.pause, reason: next.reason, since: at }, changed: true, event };
         }
         if (!keep) return { kind: 'applied', ...outcome };
