@@ -15,6 +15,8 @@ export interface Taken {
   waitMs: number;
   /** How long after its second began the slot came back (the limiter's round trip and wait for a connection). */
   lateMs?: number;
+  /** When the take began (the pacer's clock): the slot's second began no earlier. */
+  at: number;
 }
 
 /**
@@ -42,6 +44,8 @@ export class CallPacer {
   private readonly freeAt = new Map<string, number[]>();
   /** `${stage}:${clientID}` → when this instance may start the client's next call (the half-interval spacing). */
   private readonly nextStart = new Map<string, number>();
+  /** `${stage}:${clientID}:${slot}` of the slots whose call has not reached the platform yet (`sent`). */
+  private readonly outstanding = new Set<string>();
 
   constructor(
     private readonly make: Limiters,
@@ -62,7 +66,7 @@ export class CallPacer {
     const key = `${stage}:${clientID}`;
     const now = this.now();
     const spacedUntil = this.nextStart.get(key) ?? 0;
-    if (spacedUntil > now) return { slots: [], waitMs: spacedUntil - now };
+    if (spacedUntil > now) return { slots: [], waitMs: spacedUntil - now, at: now };
     let hints = this.freeAt.get(key);
     if (!hints || hints.length !== count) {
       hints = new Array<number>(count).fill(0);
@@ -72,31 +76,54 @@ export class CallPacer {
     // The slots that may be free, the longest free first; another instance may hold one already.
     const ready = hints
       .map((at, slot) => ({ at, slot }))
-      .filter((h) => h.at <= now)
+      .filter((h) => h.at <= now && !this.outstanding.has(`${key}:${h.slot}`))
       .sort((a, b) => a.at - b.at)
       .map((h) => h.slot);
     for (const slot of ready) {
       try {
         await limiter.consume(`${key}:${slot}`);
         hints[slot] = now + durationMs;
+        // Not taken here again until its call has reached the platform (`sent`).
+        this.outstanding.add(`${key}:${slot}`);
         this.nextStart.set(key, now + Math.floor(500 / callsPerSecond));
-        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)), lateMs: this.now() - now };
+        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)), lateMs: this.now() - now, at: now };
       } catch (e) {
         // Another instance (or an earlier turn) holds it: remember until when.
         if (!(e instanceof RateLimiterRes)) throw e;
         hints[slot] = now + Math.max(1, e.msBeforeNext);
       }
     }
-    return { slots: [], waitMs: Math.max(1, Math.min(...hints) - now) };
+    // A slot free but for its call still on the way: asked again shortly.
+    const soonest = hints.some((at) => at <= now) ? SLOT_MARGIN_MS : Math.min(...hints) - now;
+    return { slots: [], waitMs: Math.max(1, soonest), at: now };
   }
 
   /**
-   * The call of a slot that came back late (`Taken.lateMs`) has just been sent: its second starts
-   * again now, so the slot's next start is a second after this call's rather than after the take
-   * (docs/http.md §9.5). On PostgreSQL the limiter stamps its second when its query is made, before
-   * it waits for a pooled connection; when those waits differ from one take to the next by more
-   * than the slot's margin, two calls of one slot would go out less than a second apart.
+   * The platform answered the call started with `slot` (or the send failed: it may still have
+   * arrived). The call reached the platform at the latest now, and the slot's second began no
+   * earlier than the take (`takenAt`), so it ends at least SLOT_MARGIN_MS past a second after the
+   * call's arrival only when now is within SLOT_MARGIN_MS of the take. Later than that (the
+   * limiter's answer waited for a pooled connection, the event loop stalled before the request
+   * left, the platform was slow), the slot's second starts again now: its next call, on any
+   * instance, reaches the platform more than a second after this one (docs/http.md §9.5).
    */
+  async sent(stage: Stage, clientID: string, callsPerSecond: number, slot: number, takenAt: number): Promise<void> {
+    const key = `${stage}:${clientID}`;
+    const now = this.now();
+    if (now - takenAt <= SLOT_MARGIN_MS) {
+      this.outstanding.delete(`${key}:${slot}`);
+      return;
+    }
+    const hints = this.freeAt.get(key);
+    if (hints && slot < hints.length) hints[slot] = Math.max(hints[slot]!, now + shape(callsPerSecond).durationMs);
+    try {
+      await this.restartSecond(stage, clientID, callsPerSecond, slot);
+    } finally {
+      this.outstanding.delete(`${key}:${slot}`);
+    }
+  }
+
+  /** The slot's second starts again now, for every instance (the limiter's block of its key). */
   async restartSecond(stage: Stage, clientID: string, callsPerSecond: number, slot: number): Promise<void> {
     const key = `${stage}:${clientID}`;
     const { durationMs } = shape(callsPerSecond);
@@ -120,6 +147,7 @@ export class CallPacer {
       slots.map(async (slot) => {
         await limiter.delete(`${key}:${slot}`);
         if (hints) hints[slot] = 0;
+        this.outstanding.delete(`${key}:${slot}`);
       }),
     );
     // No call started: the spacing does not hold the next one back either.

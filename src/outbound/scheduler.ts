@@ -6,7 +6,7 @@ import type { CallingWindow } from './callingWindow.js';
 import type { CallOutcome, Dialer, DialOutcome } from './dialer.js';
 import type { ClaimedContact, ClientSettings, Completion, DueClient, OutboundRequest, OutboundStore, PollDue } from './outbound.store.js';
 import { LruCache } from '../lruCache.js';
-import { SLOT_MARGIN_MS, type CallPacer } from './pacing.js';
+import type { CallPacer } from './pacing.js';
 
 export interface SchedulerOptions {
   /** How often to look for due contacts when idle (real time; due-ness is the injected clock's). */
@@ -278,12 +278,14 @@ export class OutboundScheduler {
             continue;
           }
           sending = send();
-          // Sent well after the slot's second began: that second starts again from the send.
-          if ((taken.lateMs ?? 0) > SLOT_MARGIN_MS / 2) {
-            this.pacer.restartSecond('prod', c.clientID, cps, taken.slots[0]!).catch((e: unknown) => {
+          // Once the platform answered, the slot's second starts again if the call may have
+          // reached it late (src/outbound/pacing.ts `sent`, docs/http.md §9.5).
+          const slot = taken.slots[0]!;
+          const reached = () =>
+            this.pacer.sent('prod', c.clientID, cps, slot, taken.at).catch((e: unknown) => {
               this.deps.logger.warn({ errType: (e as Error)?.name }, 'outbound start slot not restarted');
             });
-          }
+          sending.then(reached, reached);
           break;
         }
         if (performance.now() + taken.waitMs > giveUpAt) return { kind: 'throttled', retryAfterMs: 0, error: 'no start slot free within the lease' };

@@ -73,13 +73,47 @@ describe('call pacer', () => {
     const taken = await here.take('prod', 'acme', 1);
     expect(taken.slots).toEqual([0]);
     expect(taken.lateMs).toBeGreaterThanOrEqual(290);
-    await here.restartSecond('prod', 'acme', 1, 0);
+    // The platform answers the call at once.
+    await here.sent('prod', 'acme', 1, 0, taken.at);
     // Just past a second after the take was asked, another instance (no hints of its own) finds
     // the slot still held: its second began again when the call was sent, 300 ms later.
     await new Promise((r) => setTimeout(r, Math.max(0, asked + 1_000 + SLOT_MARGIN_MS + 10 - Date.now())));
     const there = new CallPacer(slow);
     expect((await there.take('prod', 'acme', 1)).slots).toEqual([]);
     expect(here.readyIn('prod', 'acme')).toBeGreaterThan(0);
+  });
+
+  it('when a call reaches the platform late (the service stalled after the take), then the slot is not free again until a second after the platform answered', async () => {
+    let at = 1_000_000;
+    const pacer = new CallPacer(memoryLimiters, () => at);
+    const taken = await pacer.take('prod', 'acme', 1);
+    expect(taken.slots).toEqual([0]);
+    // While the call is on its way the slot is not free here, however long that takes.
+    at += 1_500;
+    expect((await pacer.take('prod', 'acme', 1)).slots).toEqual([]);
+    // The platform answered 1.5 s after the take: the call may have arrived just now.
+    await pacer.sent('prod', 'acme', 1, 0, taken.at);
+    expect(pacer.readyIn('prod', 'acme')).toBe(1_000 + SLOT_MARGIN_MS);
+  });
+
+  it('when the platform answers within the slot margin, then the slot frees a second after the take, with no second limiter write', async () => {
+    let at = 1_000_000;
+    let blocks = 0;
+    const counting: Limiters = (spec) => {
+      const l = memoryLimiters(spec);
+      const block = l.block.bind(l);
+      l.block = (...args) => {
+        blocks++;
+        return block(...args);
+      };
+      return l;
+    };
+    const pacer = new CallPacer(counting, () => at);
+    const taken = await pacer.take('prod', 'acme', 1);
+    at += SLOT_MARGIN_MS;
+    await pacer.sent('prod', 'acme', 1, 0, taken.at);
+    expect(blocks).toBe(0);
+    expect(pacer.readyIn('prod', 'acme')).toBe(1_000);
   });
 
   it('when a pacer is asked as often as it allows for 2.2 s, then no rolling second holds more than callsPerSecond starts and starts are half an interval apart', async () => {
@@ -89,7 +123,12 @@ describe('call pacer', () => {
     while (Date.now() < until) {
       const wait = pacer.readyIn('prod', 'acme');
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if ((await pacer.take('prod', 'acme', 4)).slots.length > 0) starts.push(Date.now());
+      const taken = await pacer.take('prod', 'acme', 4);
+      if (taken.slots.length > 0) {
+        starts.push(Date.now());
+        // The platform answers at once.
+        await pacer.sent('prod', 'acme', 4, taken.slots[0]!, taken.at);
+      }
     }
     expect(starts.length).toBeGreaterThanOrEqual(8);
     for (const s of starts) expect(starts.filter((x) => x >= s && x < s + 1_000).length).toBeLessThanOrEqual(4);
