@@ -13,8 +13,6 @@ export const SLOT_MARGIN_MS = 20;
 export interface Taken {
   slots: number[];
   waitMs: number;
-  /** How long after its second began the slot came back (the limiter's round trip and wait for a connection). */
-  lateMs?: number;
   /** When the take began (the pacer's clock): the slot's second began no earlier. */
   at: number;
 }
@@ -86,7 +84,7 @@ export class CallPacer {
         // Not taken here again until its call has reached the platform (`sent`).
         this.outstanding.add(`${key}:${slot}`);
         this.nextStart.set(key, now + Math.floor(500 / callsPerSecond));
-        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)), lateMs: this.now() - now, at: now };
+        return { slots: [slot], waitMs: Math.max(1, this.readyIn(stage, clientID)), at: now };
       } catch (e) {
         // Another instance (or an earlier turn) holds it: remember until when.
         if (!(e instanceof RateLimiterRes)) throw e;
@@ -124,7 +122,7 @@ export class CallPacer {
   }
 
   /** The slot's second starts again now, for every instance (the limiter's block of its key). */
-  async restartSecond(stage: Stage, clientID: string, callsPerSecond: number, slot: number): Promise<void> {
+  private async restartSecond(stage: Stage, clientID: string, callsPerSecond: number, slot: number): Promise<void> {
     const key = `${stage}:${clientID}`;
     const { durationMs } = shape(callsPerSecond);
     const from = this.now();

@@ -21,6 +21,13 @@ const CLI = '+919879964805';
 const toggle = (cur: AgentRecord): PauseTarget => ({ pause: !cur.pause, reason: null });
 
 /** The pool, with every statement sent through it noted and, once, something run just before the first write. */
+/** The agent is still available, no event was written, and the call's last words are still `said`. */
+async function expectNothingWritten(store: PgPauseStore, steps: PgIvrStepsStore, said: string): Promise<void> {
+  expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
+  expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
+  expect(await steps.lastSaid('test', 'CA1')).toBe(said);
+}
+
 function watched(pool: PgPool) {
   const sent: string[] = [];
   let beforeWrite: (() => Promise<unknown>) | undefined;
@@ -105,9 +112,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL pause store (TEST_DATABASE_U
       alsoKeep: { ...step, reply: () => ({ reply: 'a second answer', said: 'second' }) },
     });
     expect(r).toEqual({ kind: 'replayed', reply: 'the first answer' });
-    expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
-    expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
-    expect(await steps.lastSaid('test', 'CA1')).toBe('first');
+    await expectNothingWritten(store, steps, 'first');
   });
 
   it('when the caller passes the agent it read (known), then an IVR toggle is that read and one write: the change, the step and the call record', async () => {
@@ -177,9 +182,7 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL pause store (TEST_DATABASE_U
       alsoKeep: { stage: 'test', callId: 'CA1', step: 'menu|1', refuseSeenBefore: T0 + 1, reply: () => ({ reply: 'late', said: 'late' }) },
     });
     expect(r).toEqual({ kind: 'expired' });
-    expect(await store.getAgent('test', CLI)).toMatchObject({ pause: false, since: null });
-    expect(await store.events({ stage: 'test', limit: 10 })).toEqual([]);
-    expect(await steps.lastSaid('test', 'CA1')).toBe('Press 1');
+    await expectNothingWritten(store, steps, 'Press 1');
   });
 
   it('when an IVR step keeps its reply without a change, then the reply is stored only while the agent is as read', async () => {
