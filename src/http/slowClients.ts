@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { RequestListener } from 'node:http';
+import type { Express } from 'express';
+import { expressListener, expressMessages } from './expressServer.js';
 
 /**
  * docs/http.md §7.4: a slow client may not hold a connection. The request head must arrive within
@@ -17,11 +18,12 @@ export const SLOW_CLIENT_LIMITS = {
 
 export type SlowClientLimits = { [K in keyof typeof SLOW_CLIENT_LIMITS]: number };
 
-/** The service's HTTP or HTTPS server with the slow-client limits applied. */
-export function createServer(
-  listener: RequestListener,
-  tls?: https.ServerOptions,
-  limits: SlowClientLimits = SLOW_CLIENT_LIMITS,
-): http.Server {
-  return tls ? https.createServer({ ...tls, ...limits }, listener) : http.createServer({ ...limits }, listener);
+/**
+ * The service's HTTP or HTTPS server for `app`, with the slow-client limits applied and requests
+ * handed to the app without a prototype change (src/http/expressServer.ts).
+ */
+export function createServer(app: Express, tls?: https.ServerOptions, limits: SlowClientLimits = SLOW_CLIENT_LIMITS): http.Server {
+  const options = { ...limits, ...expressMessages(app) };
+  const listener = expressListener(app);
+  return tls ? https.createServer({ ...tls, ...options }, listener) : http.createServer(options, listener);
 }
