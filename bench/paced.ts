@@ -1,5 +1,4 @@
-import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { RequestShape } from './scenario.js';
 import { isExpected, percentile, type LoadSummary } from './report.js';
 
@@ -58,76 +57,38 @@ export async function paced(
   shape: RequestShape,
   opts: { rate: number; seconds: number; expect?: number[]; maxSockets?: number; timeoutMs?: number },
 ): Promise<PacedResult> {
-  const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
+  // Every request is made here, in order, before sending starts (a shape's per-request state runs
+  // on as it would request by request); the sending is bench/pacedWorker.mjs's, on its own thread.
   const next = requestMaker(shape);
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  let errors = 0;
-  let sent = 0;
-  let inFlight = 0;
-  let finishedAt = 0;
-  const intervalMs = 1000 / opts.rate;
   const total = Math.max(1, Math.floor(opts.rate * opts.seconds));
-
-  const fire = (due: number) => {
+  const requests = Array.from({ length: total }, () => {
     const r = next();
-    sent += 1;
-    inFlight += 1;
-    const body = r.body === undefined ? undefined : Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
-    const headers = { ...r.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
-    const req = http.request(
-      { host: url.hostname, port: url.port, method: r.method, path: r.path, headers, agent, timeout: opts.timeoutMs ?? 10_000 },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(performance.now() - due);
-          const code = String(res.statusCode ?? 0);
-          statuses[code] = (statuses[code] ?? 0) + 1;
-          inFlight -= 1;
-          finishedAt = performance.now();
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      errors += 1;
-      inFlight -= 1;
-      finishedAt = performance.now();
-    });
-    req.end(body);
-  };
-
-  const t0 = performance.now() + 5;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const now = performance.now();
-      while (sent < total && t0 + sent * intervalMs <= now) fire(t0 + sent * intervalMs);
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
+    // A Buffer reaches the worker as a Uint8Array (structured clone).
+    return r;
   });
-  const drainDeadline = performance.now() + (opts.timeoutMs ?? 10_000) + 1_000;
-  while (inFlight > 0 && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 5));
-  agent.destroy();
-
-  latencies.sort((a, b) => a - b);
+  const worker = new Worker(new URL('./pacedWorker.mjs', import.meta.url), {
+    workerData: { baseUrl, requests, rate: opts.rate, maxSockets: opts.maxSockets ?? 64, timeoutMs: opts.timeoutMs ?? 10_000 },
+  });
+  const out = await new Promise<{ latencies: Float64Array; statuses: Record<string, number>; errors: number; sent: number; elapsedMs: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  const latencies = Array.from(out.latencies).sort((a, b) => a - b);
   const responses = latencies.length;
-  const good = Object.entries(statuses)
+  const good = Object.entries(out.statuses)
     .filter(([code]) => isExpected(Number(code), opts.expect))
     .reduce((a, [, n]) => a + n, 0);
-  const elapsedS = Math.max(1e-3, (finishedAt - t0) / 1000);
+  const elapsedS = Math.max(1e-3, out.elapsedMs / 1000);
   return {
     targetRate: opts.rate,
-    sent,
+    sent: out.sent,
     rps: responses / elapsedS,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     responses,
-    errors: errors + Math.max(0, inFlight),
+    errors: out.errors,
     unexpected: responses - good,
-    statuses,
+    statuses: out.statuses,
   };
 }

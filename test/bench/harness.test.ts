@@ -71,6 +71,28 @@ describe('bench paced load', () => {
     }
   });
 
+  it('when the body is a Buffer, then the sender (a worker thread) sends its exact bytes', async () => {
+    const received: Buffer[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        received.push(Buffer.concat(chunks));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const bytes = Buffer.from('<a>caf\u00e9 \u20b9</a>', 'utf8');
+    try {
+      const r = await paced(`http://127.0.0.1:${port}`, { method: 'POST', path: '/x', requests: [{ body: bytes }] as never }, { rate: 40, seconds: 0.1 });
+      expect(r.responses).toBe(4);
+      expect(received.map((b) => b.equals(bytes))).toEqual([true, true, true, true]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('when a shape has no setupRequest, then its own method, path, headers and body are sent', () => {
     const make = requestMaker({ method: 'PUT', path: '/p', headers: { a: 'b' }, body: 'x' });
     expect(make()).toEqual({ method: 'PUT', path: '/p', headers: { a: 'b' }, body: 'x' });
