@@ -10,8 +10,9 @@ import { isExpected, percentile, type LoadSummary } from './report.js';
  * (autocannon 9, lib/httpClient.js `_doRequest` / `rateInterval`), so its "fixed rate" is a burst
  * at full speed followed by silence and its p99 is the p99 of the burst.
  *
- * At most `maxSockets` requests are on the wire at once over keep-alive connections; the rest
- * wait in the agent's queue (their wait is part of their latency).
+ * At most `maxSockets` requests are on the wire at once, one per keep-alive connection; the rest
+ * wait in a queue (their wait is part of their latency). The sending is bench/pacedWorker.mjs's:
+ * its own thread and heap, and HTTP/1.1 written and read by hand, a few µs a request.
  */
 
 interface OneRequest {

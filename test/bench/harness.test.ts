@@ -44,6 +44,8 @@ describe('bench paced load', () => {
       let b = '';
       req.on('data', (d) => (b += d));
       req.on('end', () => {
+        // The sender's warm-up GETs /healthz first; only the measured requests go to /x.
+        if (req.url !== '/x') return void res.end('ok');
         bodies.push(b);
         res.statusCode = b.endsWith('3') ? 500 : 200;
         res.end('ok');
@@ -77,7 +79,7 @@ describe('bench paced load', () => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
-        received.push(Buffer.concat(chunks));
+        if (req.url === '/x') received.push(Buffer.concat(chunks));
         res.end('ok');
       });
     });
@@ -88,6 +90,32 @@ describe('bench paced load', () => {
       const r = await paced(`http://127.0.0.1:${port}`, { method: 'POST', path: '/x', requests: [{ body: bytes }] as never }, { rate: 40, seconds: 0.1 });
       expect(r.responses).toBe(4);
       expect(received.map((b) => b.equals(bytes))).toEqual([true, true, true, true]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('when replies are chunked or empty (204), then each is read to its end and counted on its keep-alive connection', async () => {
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url !== '/x') return void res.end('ok');
+        if (n++ % 2 === 0) {
+          res.statusCode = 204;
+          return void res.end();
+        }
+        res.write('first part,');
+        setTimeout(() => res.end(' then the rest'), 2);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const r = await paced(`http://127.0.0.1:${port}`, { method: 'GET', path: '/x' }, { rate: 100, seconds: 0.2, maxSockets: 1 });
+      expect(r.responses).toBe(20);
+      expect(r.statuses).toEqual({ '200': 10, '204': 10 });
+      expect(r.errors).toBe(0);
     } finally {
       await new Promise((r) => server.close(r));
     }
