@@ -38,3 +38,18 @@ export async function pgRowCounts(url: string, tables: string[]): Promise<Record
   }
   return out;
 }
+
+/**
+ * `VACUUM (ANALYZE)` of the whole database, as pgbench vacuums its tables before each run: the
+ * rows the scenarios before wrote are then not vacuumed by autovacuum inside a measured window
+ * (it visits each database once a minute, and its workers share this machine's two cores).
+ */
+export async function vacuumPg(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('VACUUM (ANALYZE)');
+  } finally {
+    await c.end();
+  }
+}

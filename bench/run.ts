@@ -10,7 +10,7 @@ import { measureInstances } from './instances.js';
 import { load, round } from './load.js';
 import { paced } from './paced.js';
 import { cpuGrowth, databaseCpu } from './pgcpu.js';
-import { freshPgDatabases, pgRowCounts } from './pgDatabases.js';
+import { freshPgDatabases, pgRowCounts, vacuumPg } from './pgDatabases.js';
 import {
   cpuPerRequest,
   cpuRatio,
@@ -292,6 +292,8 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
     const otherExpect = twin ? s.expectStatus : undefined;
     await load(service.url, svcShape, s, WARMUP_S, connectionsOverride);
     await load(other.url, otherShape, s, WARMUP_S, connectionsOverride);
+    // On PostgreSQL, what earlier scenarios and the warm-ups wrote is vacuumed before measuring (pgDatabases.ts).
+    if (pgUrls) await Promise.all([vacuumPg(pgUrls.service), vacuumPg(pgUrls.twin)]);
     const svcRounds: Round[] = [];
     const otherRounds: Round[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -301,6 +303,7 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
     }
     const ratios = spread(svcRounds.map((r, i) => cpuRatio(r.cpuPerRequestUs, otherRounds[i]!.cpuPerRequestUs)));
     const rate = Math.max(1, Math.floor(median(svcRounds.map((r) => r.rps)) / 2));
+    if (pgUrls) await vacuumPg(pgUrls.service);
     log(`${s.name}: service at a fixed ${rate} req/s for ${durationS} s`);
     const fixed = await paced(service.url, svcShape, { rate, seconds: durationS, expect: s.expectStatus });
     if (twin) await stopChild(twin);
