@@ -25,7 +25,7 @@ export interface CreateInput {
 interface CachedLink {
   longUrl: string;
   expiresAt: number | null;
-  /** When it was read from the database (or created here). */
+  /** When it was read from the database. */
   cachedAt: number;
 }
 
@@ -89,7 +89,10 @@ export class ShortUrlService {
       const code = slug ?? this.newCode();
       const stored = await this.store.insert({ code, tokenHash: token.hash, longUrl, custom: slug !== undefined, createdAt, expiresAt });
       if (stored.kind === 'inserted') {
-        this.cache.set(code, { longUrl, expiresAt, cachedAt: createdAt });
+        // Not cached here: an entry serves redirects for CACHE_TTL_MS only, and a new link is
+        // rarely visited that soon; caching every creation filled the cache with entries that
+        // lived just long enough to be copied through the young generation and then collected
+        // as old garbage, the longest GC pauses under creation load (docs/http.md §8.7).
         this.counted.created.inc();
         return { code, shortUrl: shortUrl(code), created: true };
       }
