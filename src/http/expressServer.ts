@@ -32,7 +32,8 @@ export function expressMessages(app: Express): ExpressMessages {
 
 /**
  * The server's listener: `app.handle` without the prototype change (the classes of
- * `expressMessages(app)` made it unnecessary). The app's last handlers answer every request, so
+ * `expressMessages(app)` made it unnecessary) and without its X-Powered-By header (the service
+ * turns it off, src/app.ts). The app's last handlers answer every request, so
  * `done` runs only if an error escapes them: a bare 500, or the connection closed when the reply
  * had begun, as Express's final handler does.
  */

@@ -284,14 +284,6 @@ export class PgOutboundStore implements OutboundStore {
   }
 
   async claim(owner: string, now: number, leaseUntil: number, limit: number, client?: ClaimScope): Promise<ClaimedContact[]> {
-    if (client?.clientID !== undefined) {
-      const { stage, clientID } = client;
-      return withTransaction(this.pool, async (c) => {
-        // Waits for a claim of this client in progress elsewhere (claimForClients passes it over).
-        await c.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK('$1', '$2')})`, [stage, clientID]);
-        return this.claimLocked(c, owner, now, leaseUntil, stage, [clientID], limit);
-      });
-    }
     if (limit <= 0) return [];
     return withTransaction(this.pool, async (c) => {
       // docs/http.md §9.5: the claim reads only the rows it may take, through the index of its

@@ -346,7 +346,8 @@ export class SqliteOutboundStore implements OutboundStore {
       this.pauseStmt.run({ stage, reqID, paused: paused ? 1 : 0, now });
       return { request: toRequest(this.getRequestStmt.get(stage, reqID)!), contacts: this.contactsStmt.all(stage, reqID).map(toContact) };
     });
-    const claimIn = (owner: string, now: number, leaseUntil: number, limit: number, client: ClaimScope | undefined): ClaimedContact[] => {
+    // `claim` takes from every stage or one; `claimForClients` from one client at a time.
+    const claimIn = (owner: string, now: number, leaseUntil: number, limit: number, client: (ClaimScope & { clientID?: string }) | undefined): ClaimedContact[] => {
       let n = limit;
       if (client?.clientID !== undefined) {
         const f = this.inFlightStmt.get({ stage: client.stage, clientID: client.clientID, now })!;

@@ -115,9 +115,9 @@ export type Completion =
   | { kind: 'retry'; contact: ClaimedContact; error: string; at: number; dueAt: number; uncounted?: boolean }
   | { kind: 'failed'; contact: ClaimedContact; error: string; at: number };
 
+/** What `claim` may take from: one stage's contacts (per-client claims are `claimForClients`). */
 export interface ClaimScope {
   stage: Stage;
-  clientID?: string;
 }
 
 /** Due work of one client, for per-client pacing (docs/http.md §9). */
@@ -232,18 +232,16 @@ export interface OutboundStore {
    * Concurrent claims never return the same contact. §9: contacts of paused requests are not
    * claimed; contacts whose number is now suppressed become `suppressed` instead; each claimed
    * contact gets a fresh random `callbackKey`. A contact suppressed here ends: with a
-   * statusCallbackUrl, its delivery is written in the claim's transaction. With `scope.stage`, only that stage's contacts;
-   * with `scope.clientID` too, only that client's, and never more than its maxConcurrent minus
-   * its calls in flight (checked inside the transaction, so instances claiming at once never
-   * exceed it together).
+   * statusCallbackUrl, its delivery is written in the claim's transaction. With `scope.stage`, only that stage's contacts.
    */
   claim(owner: string, now: number, leaseUntil: number, limit: number, scope?: ClaimScope): Promise<ClaimedContact[]>;
 
   /**
    * The paced claim of one scheduler pass (docs/http.md §9.5): for each of these clients of
-   * `stage`, up to `perClient` of its due contacts, as `claim` with `scope.clientID` would take
-   * them (never more than its maxConcurrent minus its calls in flight, suppressed numbers marked,
-   * paused requests passed over), all in one transaction. A client whose contacts another
+   * `stage`, up to `perClient` of its due contacts, taken as `claim` takes them (suppressed
+   * numbers marked, paused requests passed over) and never more than its maxConcurrent minus its
+   * calls in flight (checked inside the transaction, so instances claiming at once never exceed
+   * it together), all in one transaction. A client whose contacts another
    * claim is taking at this very moment (another instance) is passed over this time rather than
    * waited for, so instances claiming together never wait for each other.
    */

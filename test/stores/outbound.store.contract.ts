@@ -207,8 +207,8 @@ export function outboundStoreContract(open: OpenStores): void {
       await store.createRequest(request({ numbers: ['+919800000000', '+919800000001', '+919800000002', '+919800000003'], keys: [{ a: '1' }] }), undefined, ok('req1'));
       expect(await store.dueClients(T0, ['prod'])).toEqual([{ stage: 'prod', clientID: 'acme', settings, inFlight: 0 }]);
       expect(await store.dueClients(T0, ['test'])).toEqual([]);
-      const scope = { stage: 'prod' as const, clientID: 'acme' };
-      const [a, b] = await Promise.all([store.claim('x', T0, T0 + 10_000, 10, scope), store.claim('y', T0, T0 + 10_000, 10, scope)]);
+      const claimAcme = (owner: string, now: number) => store.claimForClients(owner, now, T0 + 10_000, 'prod', ['acme'], 10);
+      const [a, b] = await Promise.all([claimAcme('x', T0), claimAcme('y', T0)]);
       expect(a!.length + b!.length).toBe(2);
       const first = [...a!, ...b!].sort((p, q) => p.seq - q.seq)[0]!;
       if (first.seq === 0) expect(first.keys).toEqual({ a: '1' });
@@ -217,12 +217,12 @@ export function outboundStoreContract(open: OpenStores): void {
       // One call placed and awaiting its callback still holds its slot.
       const owner = a!.some((c) => c.seq === first.seq) ? 'x' : 'y';
       await store.complete(owner, [{ kind: 'dispatched', contact: first, at: T0, callId: 'CA1', awaits: 'callback', awaitingUntil: T0 + 3_600_000 }]);
-      expect(await store.claim('z', T0 + 1, T0 + 10_000, 10, scope)).toEqual([]);
+      expect(await claimAcme('z', T0 + 1)).toEqual([]);
       expect((await store.dueClients(T0 + 1, ['prod']))[0]!.inFlight).toBe(2);
       // Its outcome frees the slot.
       const done = await store.recordOutcome('prod', first.callbackKey, { outcome: 'completed', durationSeconds: 31, at: T0 + 2 });
       expect(done).toMatchObject({ kind: 'recorded', final: true, reqID: 'req1', outcome: 'completed', durationSeconds: 31 });
-      expect(await store.claim('z', T0 + 3, T0 + 10_000, 10, scope)).toHaveLength(1);
+      expect(await claimAcme('z', T0 + 3)).toHaveLength(1);
       const contact = (await store.requestState('prod', 'req1'))!.contacts[first.seq]!;
       expect(contact).toMatchObject({ status: 'dispatched', outcome: 'completed', durationSeconds: 31, awaitingUntil: null });
     });
