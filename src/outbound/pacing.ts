@@ -108,27 +108,16 @@ export class CallPacer {
   async sent(stage: Stage, clientID: string, callsPerSecond: number, slot: number, takenAt: number): Promise<void> {
     const key = `${stage}:${clientID}`;
     const now = this.now();
-    if (now - takenAt <= SLOT_MARGIN_MS) {
-      this.outstanding.delete(`${key}:${slot}`);
-      return;
-    }
-    const hints = this.freeAt.get(key);
-    if (hints && slot < hints.length) hints[slot] = Math.max(hints[slot]!, now + shape(callsPerSecond).durationMs);
     try {
-      await this.restartSecond(stage, clientID, callsPerSecond, slot);
+      if (now - takenAt <= SLOT_MARGIN_MS) return;
+      // The slot's second starts again now, for this instance (its hint) and every other (the limiter's block of its key).
+      const { durationMs } = shape(callsPerSecond);
+      const hints = this.freeAt.get(key);
+      if (hints && slot < hints.length) hints[slot] = Math.max(hints[slot]!, now + durationMs);
+      await this.limiter(callsPerSecond).block(`${key}:${slot}`, durationMs / 1000);
     } finally {
       this.outstanding.delete(`${key}:${slot}`);
     }
-  }
-
-  /** The slot's second starts again now, for every instance (the limiter's block of its key). */
-  private async restartSecond(stage: Stage, clientID: string, callsPerSecond: number, slot: number): Promise<void> {
-    const key = `${stage}:${clientID}`;
-    const { durationMs } = shape(callsPerSecond);
-    const from = this.now();
-    await this.limiter(callsPerSecond).block(`${key}:${slot}`, durationMs / 1000);
-    const hints = this.freeAt.get(key);
-    if (hints && slot < hints.length) hints[slot] = Math.max(hints[slot]!, from + durationMs);
   }
 
   /**
