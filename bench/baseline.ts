@@ -1,9 +1,10 @@
 import express from 'express';
+import { listenComparator } from './comparatorServer.js';
 
 /**
  * The bare baseline every scenario is compared with: Express 5 parsing a JSON, form or text body
  * and echoing it as JSON. Same framework and process model as the service, none of its work.
- * Listens on 127.0.0.1:$PORT and prints one line `listening <port>` when ready.
+ * Listens on 127.0.0.1:$PORT (bench/comparatorServer.ts) and prints one line `listening <port>` when ready.
  */
 const app = express();
 app.disable('x-powered-by');
@@ -15,10 +16,4 @@ app.all('/{*path}', (req, res) => {
   res.json({ method: req.method, path: req.path, body: req.body ?? null });
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`listening ${typeof addr === 'object' && addr ? addr.port : ''}\n`);
-});
-server.keepAliveTimeout = 65_000;
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+listenComparator(app, (port) => process.stdout.write(`listening ${port}\n`));

@@ -35,7 +35,8 @@ import {
 
 /**
  * `npm run bench [-- --only <name,…>] [--duration <s>] [--rounds <n>] [--connections <n>]
- *                [--engine both|sqlite|pg] [--cpu-prof] [--soak <s>] [--against <rev>]`
+ *                [--engine both|sqlite|pg] [--cpu-prof] [--soak <s>] [--against <rev>]
+ *                [--lean-comparators]`
  *
  * Starts the service (`node --import tsx src/server.ts`, temp database, every rate limit off,
  * LOG_LEVEL=info, its output discarded), the bare Express echo and, per scenario, its same-work twin (bench/twins/) as
@@ -57,6 +58,8 @@ import {
  * code's service and `<rev>`'s alternately under the same load (bench/against.ts).
  * `--cpu-prof` writes V8 CPU profiles of the service and of each twin to bench/profiles/<process>/
  * (with `--against`: of both services, bench/profiles/against-<scenario>-current and -<rev>).
+ * `--lean-comparators`: the echo and the twins listen with the service's server construction
+ * instead of `app.listen` (bench/comparatorServer.ts), so the ratios show only the service's own work.
  * `--soak <s>` repeats the scenarios against the service (SQLite unless `--engine pg`) for that
  * long, sampling its memory from /metrics, and exits 1 unless memory stayed flat and errors stayed 0.
  */
@@ -78,6 +81,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     soak: { type: 'string' },
     against: { type: 'string' },
+    'lean-comparators': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -110,6 +114,8 @@ const engines: Engine[] = engineArg === 'both' ? ['sqlite', 'pg'] : [engineArg];
 const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:55432';
 const PG_DB = process.env.BENCH_PG_DB ?? 'bench_x';
 if (!/^[a-z_][a-z0-9_]{0,50}$/.test(PG_DB)) usage('BENCH_PG_DB must be a lower-case SQL name (letters, digits, _)');
+/** `--lean-comparators`: the echo and the twins listen the way the service does (bench/comparatorServer.ts). */
+const COMPARATOR_ENV: NodeJS.ProcessEnv = args['lean-comparators'] ? { BENCH_COMPARATOR_SERVER: 'lean' } : {};
 const ENGINE_NAME: Record<Engine, string> = { sqlite: 'SQLite', pg: 'PostgreSQL' };
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -233,7 +239,15 @@ async function soak(engine: Engine, chosen: Scenario[]): Promise<number> {
 }
 
 function header(engine: string): Record<string, unknown> {
-  return { startedAt: new Date().toISOString(), node: process.version, engine, cpus: os.cpus().length, durationS, loadavg: os.loadavg() };
+  return {
+    startedAt: new Date().toISOString(),
+    node: process.version,
+    engine,
+    cpus: os.cpus().length,
+    durationS,
+    loadavg: os.loadavg(),
+    comparatorServer: args['lean-comparators'] ? 'lean (the service\'s construction)' : 'app.listen',
+  };
 }
 
 interface EngineResult {
@@ -252,12 +266,12 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
   const pgUrls = engine === 'pg' ? await freshPgDatabases(PG_SERVER, PG_DB) : undefined;
   const env = serviceEnv(`service-${engine}`, pgUrls?.service);
   // Twins get only what they need: where to listen and keep their database, nothing of the service's settings.
-  const twinEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: process.env.NODE_ENV };
+  const twinEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: process.env.NODE_ENV, ...COMPARATOR_ENV };
   const service = await startChild('service', 'src/server.ts', env, '/healthz', profileFlags(`service-${engine}`));
   started(service);
   log(`${ENGINE_NAME[engine]}: service on ${service.url} (database ${pgUrls ? pgUrls.service : env.DATABASE_PATH})`);
   const ctx = context(service.url);
-  const echo = await startChild('echo', 'bench/baseline.ts', env, '/');
+  const echo = await startChild('echo', 'bench/baseline.ts', { ...env, ...COMPARATOR_ENV }, '/');
   started(echo);
   log(`echo on ${echo.url}`);
   // On PostgreSQL on this machine, the server's CPU for the service's database (and for the
@@ -331,7 +345,7 @@ async function benchEngine(engine: Engine, chosen: Scenario[], chosenMeasurement
   await dbCpu?.close();
   await twinDbCpu?.close();
   if (rows.length) {
-    process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15, engine ${engine})\n${formatTargets(rows)}\n`);
+    process.stdout.write(`\n${formatTable(rows)}\n\nTargets (issue 15, engine ${engine}${args['lean-comparators'] ? ', comparators on the service\'s server construction' : ''})\n${formatTargets(rows)}\n`);
   }
   const result: EngineResult = { rows, measurements: [], failed: rows.some((r) => r.service.some((x) => x.responses === 0)) };
   if (pgUrls) {

@@ -1,4 +1,5 @@
 import express from 'express';
+import { listenComparator } from '../comparatorServer.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -60,11 +61,7 @@ export function twinApp(): express.Express {
 }
 
 export function listen(app: express.Express): void {
-  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
-  server.keepAliveTimeout = 65_000;
-  const stop = () => server.close(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  listenComparator(app);
 }
 
 /** The agents a pause twin starts with: `TWIN_AGENTS`, a JSON array of {stage, cli, name}. */
