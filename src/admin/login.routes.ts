@@ -1,4 +1,5 @@
 import type { Request, Response, Router } from 'express';
+import { iso } from '../clock.js';
 import type { Config } from '../config.js';
 import { readBody } from '../http/body.js';
 import { AppError } from '../http/errors.js';
@@ -54,7 +55,7 @@ export function loginRoutes(router: Router, config: Config, sessions: Sessions):
           res.status(303).location(next).end();
           return;
         }
-        send(req, res, 200, { role, expiresAt: new Date(session.expiresAt).toISOString() });
+        send(req, res, 200, { role, expiresAt: iso(session.expiresAt) });
       }),
     ],
   });

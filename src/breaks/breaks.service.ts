@@ -1,3 +1,4 @@
+import { iso } from '../clock.js';
 import type { AppDeps } from '../deps.js';
 import type { Stage } from '../http/routing.js';
 import type { ReasonDefinition } from '../ivr/ivr.catalog.js';
@@ -71,7 +72,6 @@ export function createBreaksService(deps: AppDeps, reasons: readonly ReasonDefin
       const dayStart = startOfDay(now, config.CALLING_TZ);
       const w = { from: dayStart, to: dayStart + DAY_MS, now };
       const [agents, breaks] = await Promise.all([store.agents(stage), store.breaks(stage, w.from, w.to)]);
-      const iso = (ms: number) => new Date(ms).toISOString();
       return {
         stage,
         now: iso(now),

@@ -1,3 +1,4 @@
+import { iso } from '../clock.js';
 /**
  * Break arithmetic (docs/http.md §6, reports): pure functions over break intervals, so the rules can be
  * tested on hand-built sequences and shared by the report and the board.
@@ -103,7 +104,7 @@ export function summariseBreaks(
       longestBreakSeconds: seconds(acc?.longestMs ?? 0),
       byReason,
       onBreakNow,
-      since: onBreakNow && a.since !== null ? new Date(a.since).toISOString() : null,
+      since: onBreakNow && a.since !== null ? iso(a.since) : null,
       overLimit: onBreakNow && a.since !== null && isOverLimit(a.since, a.reason, w.now, limitFor),
       breaksOverLimit: acc?.over ?? 0,
     };

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { iso } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Stage } from '../http/routing.js';
 import type { PgPauseStore } from '../pause/pause.store.pg.js';
@@ -68,7 +69,7 @@ export function listenForPeers(opts: PgBusOptions): PgBusListener {
     if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value as number);
     bus.emit('pauseChange', {
       stage: e.stage,
-      at: new Date(e.at).toISOString(),
+      at: iso(e.at),
       cli: e.cli,
       name,
       pause: e.pause,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
+import { iso } from '../clock.js';
 import { logStream, type Logger } from '../observability/logger.js';
 import { boundChildren, type Metrics } from '../observability/metrics.js';
 
@@ -24,7 +25,7 @@ interface Timed {
  * every other string is quoted by JSON.stringify.
  */
 export function requestLine(reqId: string, method: string, route: string, status: number, durationMs: number, webhookMethod?: string, code?: string): string {
-  let line = `{"level":${INFO},"time":"${new Date().toISOString()}","reqId":"${reqId}","method":${JSON.stringify(method)},"route":${JSON.stringify(route)},"status":${status},"durationMs":${durationMs}`;
+  let line = `{"level":${INFO},"time":"${iso(Date.now())}","reqId":"${reqId}","method":${JSON.stringify(method)},"route":${JSON.stringify(route)},"status":${status},"durationMs":${durationMs}`;
   if (webhookMethod) line += `,"webhookMethod":${JSON.stringify(webhookMethod)}`;
   if (code) line += `,"code":${JSON.stringify(code)}`;
   return `${line},"msg":"request"}\n`;
