@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RequestShape } from './scenario.js';
 import { isExpected, percentile, type LoadSummary } from './report.js';
+import { watchSteal, type StealSummary } from './steal.js';
 
 /**
  * Open-loop load at a fixed rate: request i is due at t0 + i / rate, whatever the replies do, and
@@ -51,6 +52,8 @@ export interface PacedResult extends LoadSummary {
   targetRate: number;
   /** Requests sent. */
   sent: number;
+  /** CPU time the hypervisor took from this machine during the window (bench/steal.ts), when Linux says. */
+  steal?: StealSummary;
 }
 
 export async function paced(
@@ -70,10 +73,12 @@ export async function paced(
   const worker = new Worker(new URL('./pacedWorker.mjs', import.meta.url), {
     workerData: { baseUrl, requests, rate: opts.rate, maxSockets: opts.maxSockets ?? 64, timeoutMs: opts.timeoutMs ?? 10_000 },
   });
+  const steal = watchSteal();
   const out = await new Promise<{ latencies: Float64Array; statuses: Record<string, number>; errors: number; sent: number; elapsedMs: number }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
+  const stolen = steal.stop();
   await worker.terminate();
   const latencies = Array.from(out.latencies).sort((a, b) => a - b);
   const responses = latencies.length;
@@ -91,5 +96,6 @@ export async function paced(
     errors: out.errors,
     unexpected: responses - good,
     statuses: out.statuses,
+    ...(stolen ? { steal: stolen } : {}),
   };
 }

@@ -92,7 +92,13 @@ export interface Target {
 export interface FixedRate extends LoadSummary {
   targetRate: number;
   sent: number;
+  /** CPU time the hypervisor took from the machine during the window, % (bench/steal.ts). */
+  steal?: { stealPct: number; worstPct: number };
 }
+
+/** "0.4 / 3.1": steal over the fixed-rate window and in its worst ¼ s, % of the machine's CPU time. */
+const fmtSteal = (f: FixedRate | undefined): string =>
+  f?.steal ? `${f.steal.stealPct.toFixed(1)} / ${f.steal.worstPct.toFixed(1)}` : '-';
 
 export interface Row {
   scenario: string;
@@ -159,7 +165,7 @@ function withDb(us: string, rounds: Round[]): string {
  * the p99 there, errors / unexpected statuses, the target and whether it was met.
  */
 export function formatTable(rows: Row[]): string {
-  const head = ['scenario', 'vs', 'service µs/req', 'vs µs/req', 'CPU ratio (min–max)', 'target', 'req/s', 'vs req/s', 'p50 / p99 ms', 'fixed rate', 'p99 ms at fixed rate', 'errors / unexpected', 'met'];
+  const head = ['scenario', 'vs', 'service µs/req', 'vs µs/req', 'CPU ratio (min–max)', 'target', 'req/s', 'vs req/s', 'p50 / p99 ms', 'fixed rate', 'p99 ms at fixed rate', 'steal % there (worst ¼ s)', 'errors / unexpected', 'met'];
   const body = rows.map((r) => {
     const svcUs = spread(r.service.map((x) => x.cpuPerRequestUs));
     const othUs = spread(r.other.map((x) => x.cpuPerRequestUs));
@@ -176,12 +182,16 @@ export function formatTable(rows: Row[]): string {
       r.service.length ? `${fmtMs(median(r.service.map((x) => x.p50Ms)))} / ${fmtMs(median(r.service.map((x) => x.p99Ms)))}` : '-',
       r.fixed ? `${fmtInt(r.fixed.targetRate)}/s` : '-',
       r.fixed ? fmtMs(r.fixed.p99Ms) : '-',
+      fmtSteal(r.fixed),
       failures([...r.service, ...(r.fixed ? [r.fixed] : [])]),
       r.met,
     ];
   });
   return aligned(head, body);
 }
+
+/** From this share of the machine's CPU stolen in a ¼ s of the window, a missed p99 is noted with it. */
+const STEAL_NOTE_PCT = 10;
 
 /**
  * The issue's targets, one line per goal: the CPU ratio (median over the rounds) and the p99 at
@@ -203,7 +213,10 @@ export function formatTargets(rows: Row[]): string {
     if (r.target?.fixedP99Ms !== undefined) {
       const v = r.fixed?.p99Ms;
       const at = r.fixed ? ` at ${fmtInt(r.fixed.targetRate)}/s` : '';
-      body.push([r.scenario, `p99 ms${at}`, fmtOpt(v, fmtMs), `< ${r.target.fixedP99Ms}`, mark(v !== undefined && v < r.target.fixedP99Ms)]);
+      const ok = v !== undefined && v < r.target.fixedP99Ms;
+      // A miss while the hypervisor took a large share of the CPU is still a miss; the note says why it may be.
+      const stolen = !ok && r.fixed?.steal && r.fixed.steal.worstPct >= STEAL_NOTE_PCT ? ` (steal up to ${r.fixed.steal.worstPct.toFixed(0)} % in a ¼ s)` : '';
+      body.push([r.scenario, `p99 ms${at}`, fmtOpt(v, fmtMs), `< ${r.target.fixedP99Ms}`, `${mark(ok)}${stolen}`]);
     }
   }
   return aligned(['scenario', 'goal', 'measured', 'target', 'met'], body);
