@@ -1,4 +1,5 @@
 import type { Result } from 'autocannon';
+import type { StealSummary } from './steal.js';
 
 /** The pure half of the bench runner: summarising load runs, CPU per request, ratios, verdicts, the tables. */
 
@@ -93,7 +94,7 @@ export interface FixedRate extends LoadSummary {
   targetRate: number;
   sent: number;
   /** CPU time the hypervisor took from the machine during the window, % (bench/steal.ts). */
-  steal?: { stealPct: number; worstPct: number };
+  steal?: StealSummary;
 }
 
 /** "0.4 / 3.1": steal over the fixed-rate window and in its worst ¼ s, % of the machine's CPU time. */

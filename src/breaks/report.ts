@@ -1,4 +1,3 @@
-import { iso } from '../clock.js';
 /**
  * Break arithmetic (docs/http.md §6, reports): pure functions over break intervals, so the rules can be
  * tested on hand-built sequences and shared by the report and the board.
@@ -9,6 +8,8 @@ import { iso } from '../clock.js';
  * overlap it is not counted. Seconds per reason are rounded to whole seconds after summing
  * milliseconds; the total is the sum of those, so a report's columns add up.
  */
+
+import { iso } from '../clock.js';
 
 export interface BreakInterval {
   cli: string;
