@@ -6,6 +6,8 @@ export interface Delivery {
   key: string;
   attempt: number;
   number: string;
+  /** Which instance sent it: the last segment of the path it posted to (see `urlFor`). */
+  from: string;
   /** The 2xx answer reached the instance's socket (false: the instance died before it could read it). */
   answered: boolean;
 }
@@ -13,7 +15,8 @@ export interface Delivery {
 /**
  * A local test dialer for the HTTP dialer (`DIALER_URL`, src/outbound/httpDialer.ts): records each
  * POST's idempotency key and attempt and answers 200 after `delayMs`, so calls are in flight long
- * enough for an instance to be killed in the middle of them.
+ * enough for an instance to be killed in the middle of them. Each instance may be given its own
+ * URL (`urlFor(name)`), so the test knows which instance made each call.
  */
 export async function startDialerCounter(delayMs: number) {
   const deliveries: Delivery[] = [];
@@ -23,7 +26,8 @@ export async function startDialerCounter(delayMs: number) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { idempotencyKey: string; attempt: number; number: string };
-      const d: Delivery = { key: body.idempotencyKey, attempt: body.attempt, number: body.number, answered: false };
+      const from = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
+      const d: Delivery = { key: body.idempotencyKey, attempt: body.attempt, number: body.number, from, answered: false };
       deliveries.push(d);
       const answer = () => {
         if (res.destroyed) return;
@@ -38,6 +42,8 @@ export async function startDialerCounter(delayMs: number) {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/dial`,
+    /** The dialer URL for one instance: its calls are recorded with `from: name`. */
+    urlFor: (name: string) => `http://127.0.0.1:${port}/dial/${encodeURIComponent(name)}`,
     deliveries,
     /** Answer nothing until release(): an instance killed meanwhile has had no answer at all. */
     hold() {
