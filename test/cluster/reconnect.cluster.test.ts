@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 const BEFORE = '+919879966001';
-const DURING = '+919879966002';
+/** Agents for the change in the gap: the first that really fell in it is the one checked. */
+const DURING = ['+919879966002', '+919879966012', '+919879966022'];
 const AFTER = '+919879966003';
 const DEADLINE_MS = 3_000;
 const LISTENERS = `SELECT pid FROM pg_stat_activity WHERE application_name = 'central-webhooks-bus' AND datname = current_database() ORDER BY backend_start`;
@@ -51,29 +52,40 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: the bus reconnects (Post
     expect(await waitFor(() => shown(BEFORE)[0], DEADLINE_MS)).toBeDefined();
 
     // Cut A off, and keep cutting every listening connection it opens again, while B changes things.
+    // pg_terminate_backend waits (up to 5 s) until the backend has ended, so it is gone from
+    // pg_stat_activity when this returns.
     const cutOff = async () => {
-      for (const pid of await listeners()) if (pid !== bPid) await sql.query('SELECT pg_terminate_backend($1)', [pid]);
+      for (const pid of await listeners()) if (pid !== bPid) await sql.query('SELECT pg_terminate_backend($1, 5000)', [pid]);
     };
     await cutOff();
     expect(await listeners()).not.toContain(aPid);
-    await pauseVia(DURING, 'lunch');
-    await cutOff();
-    expect(await listeners()).toEqual([bPid]);
-    await sleep(200);
-    expect(shown(DURING)).toHaveLength(0);
+    // The change must really fall in the gap. A reconnects 0.5 s after it noticed the loss; on a
+    // loaded machine B's change can take longer than that, and A, back already, gets it live. Then
+    // the gap is tried again with the next agent (a few times at most).
+    let during: string | undefined;
+    for (const cli of DURING) {
+      await pauseVia(cli, 'lunch');
+      await cutOff();
+      await sleep(200);
+      if (shown(cli).length === 0) {
+        during = cli;
+        break;
+      }
+    }
+    expect(during).toBeDefined();
 
     // A reconnects by itself (backoff 0.5 s, doubling after each failed attempt).
     expect(await waitFor(async () => ((await listeners()).length === 2 ? true : undefined), 15_000)).toBe(true);
     // What was made in the gap arrives once A listens again.
-    const caughtUp = await waitFor(() => shown(DURING)[0], DEADLINE_MS);
-    expect(caughtUp?.data).toMatchObject({ stage: 'test', cli: DURING, name: 'lunch', pause: true, reason: 'lunch', source: 'webhook' });
+    const caughtUp = await waitFor(() => shown(during!)[0], DEADLINE_MS);
+    expect(caughtUp?.data).toMatchObject({ stage: 'test', cli: during, name: 'lunch', pause: true, reason: 'lunch', source: 'webhook' });
     // And so does the agent saved in the gap: the board is told to reload its agents.
-    expect(stream.frames.some((f) => f.event === 'agentChange' && (f.data.cli === DURING || f.data.cli === null))).toBe(true);
+    expect(stream.frames.some((f) => f.event === 'agentChange' && (f.data.cli === during || f.data.cli === null))).toBe(true);
 
     await pauseVia(AFTER, 'meeting');
     expect(await waitFor(() => shown(AFTER)[0], DEADLINE_MS)).toBeDefined();
     await sleep(500);
-    for (const cli of [BEFORE, DURING, AFTER]) expect(shown(cli)).toHaveLength(1);
+    for (const cli of [BEFORE, during!, AFTER]) expect(shown(cli)).toHaveLength(1);
     expect(a.logs.join('')).toContain('event bus: listening again');
   }, 120_000);
 });
