@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 
 /**
  * CPU time the hypervisor took from this virtual machine ("steal", the 8th number of the `cpu`
- * line of Linux's /proc/stat), read around the fixed-rate run (its sender's 1 s warm-up included): on a shared host a vCPU can be
- * descheduled for tens of ms, which stalls the service and its sender alike and shows up as a
- * p99 miss that no change of the service can mend. The bench reports it beside the p99 (README
+ * line of Linux's /proc/stat), read around the fixed-rate run, its sender's 1 s warm-up included:
+ * on a shared host a vCPU can be descheduled for tens of ms, which stalls the service and its
+ * sender alike and shows up as a p99 miss that no change of the service can mend. The bench reports it beside the p99 (README
  * "Benchmarks"); it changes no verdict.
  */
 

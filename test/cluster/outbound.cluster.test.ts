@@ -32,11 +32,12 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: outbound exactly once (P
   it('when instances start, stop (SIGTERM) and are killed (SIGKILL) mid-dispatch, then every contact is confirmed by the dialer exactly once, and only the killed instance\'s unanswered calls go out again, with the same key', async () => {
     const dialer = await startDialerCounter(400);
     cleanups.push(dialer.close);
-    const created: Cluster = await createCluster({ DIALER_TIMEOUT_MS: '2000', CALLING_WINDOW: 'off' });
-    cleanups.push(created.close);
-    const cluster = { start: (name: string) => created.start(name, { DIALER_URL: dialer.urlFor(name) }) };
+    const cluster: Cluster = await createCluster({ DIALER_TIMEOUT_MS: '2000', CALLING_WINDOW: 'off' });
+    cleanups.push(cluster.close);
+    // Each instance dials its own URL, so every call is recorded with the instance that made it.
+    const start = (name: string) => cluster.start(name, { DIALER_URL: dialer.urlFor(name) });
 
-    const [a, b] = await Promise.all([cluster.start('a'), cluster.start('b')]);
+    const [a, b] = await Promise.all([start('a'), start('b')]);
     // callsPerSecond is one limit for the whole cluster (docs/http.md §11): high enough that each
     // instance has calls in flight when one is killed; maxConcurrent above every contact, so calls
     // the dialer holds never stop others being made.
@@ -55,12 +56,12 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: outbound exactly once (P
       reqIDs.push(await create(i % 2 ? b! : a!, batch(6)));
       await sleep(150);
     }
-    const c = await cluster.start('c');
+    const c = await start('c');
     reqIDs.push(await create(c, batch(6)));
 
     // Kill `a` while its own calls are in flight. From here the dialer answers nothing, so no call
     // made now is confirmed to anyone. Any instance may claim a contact, so contacts are created
-    // at `a` until `a` itself has made one of the held calls (each instance dials its own URL).
+    // at `a` until `a` itself has made one of the held calls.
     dialer.hold();
     const heldFrom = dialer.deliveries.length;
     const madeByA = () => dialer.deliveries.slice(heldFrom).filter((x) => x.from === 'a').length;
@@ -79,7 +80,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: outbound exactly once (P
     reqIDs.push(await create(b!, batch(6)));
     expect(await b!.stop()).toBe(0);
     reqIDs.push(await create(c, batch(6)));
-    const d = await cluster.start('d');
+    const d = await start('d');
     reqIDs.push(await create(d, batch(6)));
 
     // Everything ends dispatched, as seen from any instance still running.

@@ -63,7 +63,9 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: the bus reconnects (Post
     // loaded machine B's change can take longer than that, and A, back already, gets it live. Then
     // the gap is tried again with the next agent (a few times at most).
     let during: string | undefined;
+    const tried: string[] = [];
     for (const cli of DURING) {
+      tried.push(cli);
       await pauseVia(cli, 'lunch');
       await cutOff();
       await sleep(200);
@@ -85,7 +87,8 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances: the bus reconnects (Post
     await pauseVia(AFTER, 'meeting');
     expect(await waitFor(() => shown(AFTER)[0], DEADLINE_MS)).toBeDefined();
     await sleep(500);
-    for (const cli of [BEFORE, during!, AFTER]) expect(shown(cli)).toHaveLength(1);
+    // Each once, also an agent of a gap tried before that A got live: the catch-up repeats nothing.
+    for (const cli of [BEFORE, ...tried, AFTER]) expect(shown(cli), cli).toHaveLength(1);
     expect(a.logs.join('')).toContain('event bus: listening again');
   }, 120_000);
 });
